@@ -1,0 +1,37 @@
+"""The reference stack, brought up once for the integration module that needs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.compose import Compose, default_project_name
+from harness.engine import ensure_engine
+from harness.images import build_images
+from harness.stack import PhaseTiming, Stack
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_STACK = REPO / "stack" / "compose.yml"
+
+
+def open_reference_stack(*overrides: Path) -> Stack:
+    engine = ensure_engine()
+    files = [REFERENCE_STACK, *overrides]
+    compose = Compose(engine.compose_command, files, default_project_name(REFERENCE_STACK))
+    project = compose.load_project()
+    build_images(project.image_builds())
+    return Stack(compose, project)
+
+
+@pytest.fixture(scope="module")
+def reference_stack() -> Iterator[tuple[Stack, list[PhaseTiming]]]:
+    """The stack from nothing: torn down first (a crashed run's leftovers), up in phases, down after."""
+    stack = open_reference_stack()
+    stack.down()
+    try:
+        timings = stack.up(health_timeout=240)
+        yield stack, timings
+    finally:
+        stack.down()
