@@ -1,0 +1,3 @@
+from harness.lint.command import main
+
+raise SystemExit(main())

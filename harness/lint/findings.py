@@ -1,0 +1,50 @@
+"""What the lint reports: findings with their rule, severity and file:line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    severity: Severity
+    service: str
+    file: str
+    line: int
+    message: str
+    suppressed: str | None = None  # the reason, when an x-lint-suppress entry covers this finding
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    services: int
+    errors: int
+    warnings: int
+    suppressed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    services: tuple[str, ...]  # in file order
+    findings: tuple[Finding, ...]  # grouped by service (file order), then by line
+
+    @property
+    def summary(self) -> Summary:
+        active = [f for f in self.findings if f.suppressed is None]
+        return Summary(
+            services=len(self.services),
+            errors=sum(f.severity is Severity.ERROR for f in active),
+            warnings=sum(f.severity is Severity.WARNING for f in active),
+            suppressed=len(self.findings) - len(active),
+        )
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.summary.errors else 0

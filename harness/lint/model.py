@@ -1,0 +1,466 @@
+"""The merged compose project as typed, located values: what the rules judge.
+
+Every value carries the file:line where its winning definition was written. A value Compose itself
+would reject (a size that is not a size, a service that is not a mapping) is an ``InputError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from harness.errors import InputError
+from harness.lint.config import TIERS, LintConfig
+from harness.lint.merge import Loc, item_loc, key_loc
+from harness.lint.units import (
+    PortRange,
+    PortSpec,
+    parse_bytes,
+    parse_cpus,
+    parse_cpuset,
+    parse_duration,
+    parse_port_range,
+    parse_port_short,
+)
+from harness.yamlsource import LinedDict, LinedList
+
+T = TypeVar("T")
+
+TIER_LABEL = "sutazai.tier"
+POOL_LABEL = "sutazai.memory-pool"
+SUPPRESS_KEY = "x-lint-suppress"
+
+
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    value: T
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Healthcheck:
+    loc: Loc
+    disabled: bool
+    test: Located[str] | None  # the command as one string ("NONE" disables too)
+    interval: Located[float] | None
+    timeout: Located[float] | None
+    retries: Located[int] | None
+    start_period: Located[float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    loc: Loc
+    condition: Located[str] | None
+    max_attempts: Located[int] | None
+    delay: Located[float] | None
+    window: Located[float] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    service: str
+    condition: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    rule: str
+    reason: str
+    loc: Loc
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    loc: Loc
+    image: str | None
+    tier: Located[str]
+    tier_inferred: str | None  # why, when the tier was not labelled
+    pool: Located[str] | None
+    mem_limit: Located[int] | None
+    mem_reservation: Located[int] | None
+    cpu_limit: Located[float] | None
+    cpu_reservation: Located[float] | None
+    cpuset: Located[frozenset[int]] | None
+    healthcheck: Healthcheck | None
+    restart: Located[str] | None
+    restart_policy: RestartPolicy | None
+    replicas: int
+    depends_on: tuple[Dependency, ...]
+    ports: tuple[Located[PortSpec], ...]
+    expose: tuple[Located[PortRange], ...]
+    environment: Mapping[str, Located[str | None]]
+    networks: tuple[Located[str], ...]
+    network_mode: Located[str] | None
+    user: Located[str] | None
+    command: str  # command and entrypoint as text, for recognising HTTP servers
+    suppressions: tuple[Suppression, ...]
+
+    def tier_note(self) -> str:
+        """Appended to messages that depend on an inferred tier, so the reader knows to label it."""
+        return f" [tier {self.tier_inferred}]" if self.tier_inferred else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    name: str
+    loc: Loc
+    internal: bool
+    external: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeModel:
+    files: tuple[str, ...]
+    services: tuple[Service, ...]
+    networks: Mapping[str, Network]
+
+    def service(self, name: str) -> Service | None:
+        return next((s for s in self.services if s.name == name), None)
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def _parse(container: LinedDict, key: str, what: str, parse: Callable[[Any], T]) -> Located[T] | None:
+    if key not in container or container[key] is None:
+        return None
+    loc = key_loc(container, key)
+    try:
+        return Located(parse(container[key]), loc)
+    except (ValueError, TypeError) as exc:
+        raise InputError(loc.file, loc.line, f"{what}.{key}: {exc}") from None
+
+
+def _mapping(container: LinedDict, key: str, what: str) -> LinedDict:
+    value = container.get(key)
+    if value is None:
+        empty = LinedDict()
+        empty.path, empty.line, empty.key_lines = container.path, container.line_of(key), {}
+        return empty
+    if not isinstance(value, LinedDict):
+        loc = key_loc(container, key)
+        raise InputError(loc.file, loc.line, f"{what}.{key} must be a mapping")
+    return value
+
+
+def _sequence(container: LinedDict, key: str, what: str) -> LinedList:
+    value = container.get(key)
+    if value is None:
+        empty = LinedList()
+        empty.path, empty.line, empty.item_lines = container.path, container.line_of(key), []
+        return empty
+    if not isinstance(value, LinedList):
+        loc = key_loc(container, key)
+        raise InputError(loc.file, loc.line, f"{what}.{key} must be a list")
+    return value
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"not an integer: {value!r}")
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"not an integer: {value!r}") from None
+
+
+def _text(value: object) -> str:
+    if isinstance(value, LinedDict | LinedList):
+        raise ValueError(f"expected a string, got {type(value).__name__.removeprefix('Lined').lower()}")
+    return "" if value is None else str(value)
+
+
+def _command_text(value: object) -> str:
+    if isinstance(value, list):
+        return " ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+_INFERENCE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gateway", ("kong", "haproxy", "nginx", "traefik", "envoy", "caddy", "apisix", "gateway")),
+    (
+        "monitoring",
+        (
+            "prometheus",
+            "grafana",
+            "alertmanager",
+            "cadvisor",
+            "exporter",
+            "loki",
+            "promtail",
+            "jaeger",
+            "tempo",
+            "pushgateway",
+            "monitor",
+        ),
+    ),
+    (
+        "infrastructure",
+        (
+            "postgres",
+            "redis",
+            "rabbitmq",
+            "mysql",
+            "mariadb",
+            "mongo",
+            "consul",
+            "kafka",
+            "zookeeper",
+            "etcd",
+            "elasticsearch",
+            "minio",
+            "neo4j",
+            "qdrant",
+            "chroma",
+            "vault",
+            "memcached",
+            "nats",
+            "toxiproxy",
+            "faultproxy",
+        ),
+    ),
+    ("critical", ("ollama",)),
+)
+
+
+def _image_name(image: str | None) -> str:
+    if not image:
+        return ""
+    name = image.rsplit("/", 1)[-1]
+    return name.split("@", 1)[0].split(":", 1)[0].lower()
+
+
+def infer_tier(
+    name: str, image: str | None, environment: Mapping[str, Located[str | None]]
+) -> tuple[str, str]:
+    """A tier for a service without the label, and why (image first, then name, then its priority)."""
+    for source, text in (("image", _image_name(image)), ("name", name.lower())):
+        if not text:
+            continue
+        for tier, words in _INFERENCE:
+            word = next((w for w in words if w in text), None)
+            if word:
+                return tier, f"inferred from {source} {word!r}"
+    for key in ("PRIORITY", "PHASE_PRIORITY", "AGENT_PRIORITY"):
+        env = environment.get(key)
+        if env is not None and str(env.value).lower() == "critical":
+            return "critical", f"inferred from {key}=critical"
+    return "standard", "inferred: application service"
+
+
+def _environment(service: LinedDict, what: str) -> dict[str, Located[str | None]]:
+    env = _mapping(service, "environment", what)
+    result: dict[str, Located[str | None]] = {}
+    for key, value in env.items():
+        if isinstance(value, LinedDict | LinedList):
+            loc = key_loc(env, key)
+            raise InputError(loc.file, loc.line, f"{what}.environment.{key} must be a string or number")
+        result[key] = Located(
+            None if value is None else (value if isinstance(value, str) else str(value)), key_loc(env, key)
+        )
+    return result
+
+
+def _healthcheck(service: LinedDict, what: str) -> Healthcheck | None:
+    if "healthcheck" not in service:
+        return None
+    hc = _mapping(service, "healthcheck", what)
+    where = f"{what}.healthcheck"
+    test = _parse(hc, "test", where, _command_text)
+    disabled = bool(hc.get("disable")) or (test is not None and test.value.strip().upper() == "NONE")
+    return Healthcheck(
+        loc=key_loc(service, "healthcheck"),
+        disabled=disabled,
+        test=test,
+        interval=_parse(hc, "interval", where, parse_duration),
+        timeout=_parse(hc, "timeout", where, parse_duration),
+        retries=_parse(hc, "retries", where, _int),
+        start_period=_parse(hc, "start_period", where, parse_duration),
+    )
+
+
+def _restart_policy(deploy: LinedDict, what: str) -> RestartPolicy | None:
+    if "restart_policy" not in deploy:
+        return None
+    policy = _mapping(deploy, "restart_policy", f"{what}.deploy")
+    where = f"{what}.deploy.restart_policy"
+    return RestartPolicy(
+        loc=key_loc(deploy, "restart_policy"),
+        condition=_parse(policy, "condition", where, _text),
+        max_attempts=_parse(policy, "max_attempts", where, _int),
+        delay=_parse(policy, "delay", where, parse_duration),
+        window=_parse(policy, "window", where, parse_duration),
+    )
+
+
+def _depends_on(service: LinedDict, what: str) -> tuple[Dependency, ...]:
+    deps = _mapping(service, "depends_on", what)
+    result = []
+    for name, spec in deps.items():
+        condition = "service_started"
+        if isinstance(spec, LinedDict):
+            condition = str(spec.get("condition", condition))
+        elif spec is not None:
+            loc = key_loc(deps, name)
+            raise InputError(loc.file, loc.line, f"{what}.depends_on.{name} must be a mapping")
+        result.append(Dependency(name, condition, key_loc(deps, name)))
+    return tuple(result)
+
+
+def _port(item: object) -> PortSpec:
+    if isinstance(item, LinedDict):
+        if "target" not in item:
+            raise ValueError("long-syntax port needs a target")
+        published = item.get("published")
+        return PortSpec(
+            host_ip=str(item["host_ip"]) if item.get("host_ip") else None,
+            published=parse_port_range(published) if published not in (None, "") else None,
+            target=parse_port_range(item["target"]),
+            protocol=str(item.get("protocol") or "tcp"),
+        )
+    if isinstance(item, (LinedList, bool)):
+        raise ValueError(f"not a port mapping: {item!r}")
+    return parse_port_short(item)
+
+
+def _located_items(
+    service: LinedDict, key: str, what: str, parse: Callable[[Any], T]
+) -> tuple[Located[T], ...]:
+    items = _sequence(service, key, what)
+    result = []
+    for index, item in enumerate(items):
+        loc = item_loc(items, index)
+        try:
+            result.append(Located(parse(item), loc))
+        except (ValueError, TypeError) as exc:
+            raise InputError(loc.file, loc.line, f"{what}.{key}: {exc}") from None
+    return tuple(result)
+
+
+def _expose(item: object) -> PortRange:
+    return parse_port_range(str(item).split("/", 1)[0])
+
+
+def _suppressions(service: LinedDict, what: str) -> tuple[Suppression, ...]:
+    """``x-lint-suppress: [{rule: "5.2", reason: "..."}]``; a missing reason is kept as "" (an error)."""
+    if SUPPRESS_KEY not in service:
+        return ()
+    entries = _sequence(service, SUPPRESS_KEY, what)
+    result = []
+    for index, entry in enumerate(entries):
+        loc = item_loc(entries, index)
+        if not isinstance(entry, LinedDict) or "rule" not in entry:
+            raise InputError(loc.file, loc.line, f"{what}.{SUPPRESS_KEY}: each entry needs rule and reason")
+        unknown = set(entry) - {"rule", "reason"}
+        if unknown:
+            raise InputError(loc.file, loc.line, f"{what}.{SUPPRESS_KEY}: unknown key {sorted(unknown)[0]!r}")
+        reason = entry.get("reason")
+        result.append(Suppression(str(entry["rule"]), "" if reason is None else str(reason).strip(), loc))
+    return tuple(result)
+
+
+def _labels(service: LinedDict, what: str) -> LinedDict:
+    return _mapping(service, "labels", what)
+
+
+def _label(labels: LinedDict, key: str) -> Located[str] | None:
+    value = labels.get(key)
+    return None if value is None else Located(str(value).strip(), key_loc(labels, key))
+
+
+def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> Service:
+    what = f"services.{name}"
+    if not isinstance(service, LinedDict):
+        raise InputError(loc.file, loc.line, f"{what} must be a mapping")
+    deploy = _mapping(service, "deploy", what)
+    resources = _mapping(deploy, "resources", f"{what}.deploy")
+    limits = _mapping(resources, "limits", f"{what}.deploy.resources")
+    reservations = _mapping(resources, "reservations", f"{what}.deploy.resources")
+    where_limits = f"{what}.deploy.resources.limits"
+    where_res = f"{what}.deploy.resources.reservations"
+
+    image = _parse(service, "image", what, _text)
+    environment = _environment(service, what)
+    labels = _labels(service, what)
+
+    tier_label = _label(labels, TIER_LABEL)
+    tier_inferred = None
+    if tier_label is not None:
+        if tier_label.value not in TIERS:
+            raise InputError(
+                tier_label.loc.file,
+                tier_label.loc.line,
+                f"{what}: label {TIER_LABEL}={tier_label.value!r} is not a tier ({', '.join(TIERS)})",
+            )
+        tier = tier_label
+    else:
+        value, tier_inferred = infer_tier(name, image.value if image else None, environment)
+        tier = Located(value, loc)
+    pool = _label(labels, POOL_LABEL)
+    if pool is None:
+        from_tier = config.pool_for_tier(tier.value)
+        pool = Located(from_tier, tier.loc) if from_tier else None
+
+    cpu_quota = _parse(service, "cpu_quota", what, _int)
+    cpu_period = _parse(service, "cpu_period", what, _int)
+    cpu_limit = (
+        _parse(limits, "cpus", where_limits, parse_cpus)
+        or _parse(service, "cpus", what, parse_cpus)
+        or (
+            Located(cpu_quota.value / (cpu_period.value if cpu_period else 100_000), cpu_quota.loc)
+            if cpu_quota and cpu_quota.value > 0
+            else None
+        )
+    )
+    networks = _mapping(service, "networks", what)
+    replicas = _parse(deploy, "replicas", f"{what}.deploy", _int) or _parse(service, "scale", what, _int)
+    return Service(
+        name=name,
+        loc=loc,
+        image=image.value if image else None,
+        tier=tier,
+        tier_inferred=tier_inferred,
+        pool=pool,
+        mem_limit=_parse(limits, "memory", where_limits, parse_bytes)
+        or _parse(service, "mem_limit", what, parse_bytes),
+        mem_reservation=_parse(reservations, "memory", where_res, parse_bytes)
+        or _parse(service, "mem_reservation", what, parse_bytes),
+        cpu_limit=cpu_limit,
+        cpu_reservation=_parse(reservations, "cpus", where_res, parse_cpus),
+        cpuset=_parse(service, "cpuset", what, parse_cpuset),
+        healthcheck=_healthcheck(service, what),
+        restart=_parse(service, "restart", what, _text),
+        restart_policy=_restart_policy(deploy, what),
+        replicas=replicas.value if replicas else 1,
+        depends_on=_depends_on(service, what),
+        ports=_located_items(service, "ports", what, _port),
+        expose=_located_items(service, "expose", what, _expose),
+        environment=environment,
+        networks=tuple(Located(str(n), key_loc(networks, n)) for n in networks),
+        network_mode=_parse(service, "network_mode", what, _text),
+        user=_parse(service, "user", what, _text),
+        command=" ".join(_command_text(service.get(k)) for k in ("entrypoint", "command")).strip(),
+        suppressions=_suppressions(service, what),
+    )
+
+
+def build_networks(document: LinedDict) -> dict[str, Network]:
+    networks = _mapping(document, "networks", "top level")
+    result = {}
+    for name, spec in networks.items():
+        loc = key_loc(networks, name)
+        if spec is not None and not isinstance(spec, LinedDict):
+            raise InputError(loc.file, loc.line, f"networks.{name} must be a mapping")
+        spec = spec or {}
+        external = spec.get("external")
+        result[name] = Network(
+            name=name,
+            loc=loc,
+            internal=spec.get("internal") is True or str(spec.get("internal")).lower() == "true",
+            external=bool(external) and str(external).lower() != "false",
+        )
+    return result
