@@ -1,0 +1,176 @@
+"""Agent configuration: one frozen dataclass read from the environment once, in __main__.
+
+Pure module (stdlib only) so the project's test interpreter can import it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the agent cannot use; names the variable."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Peer:
+    name: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Config:
+    port: int = 10100
+    bind_host: str = "0.0.0.0"
+    agent_name: str = "agent"
+    redis_url: str = ""
+    postgres_dsn: str = ""
+    amqp_url: str = ""
+    ollama_url: str = ""
+    postgres_password_file: str = ""
+    rabbitmq_password_file: str = ""
+    peers: tuple[Peer, ...] = ()
+    breaker_enabled: bool = True
+    breaker_failure_threshold: int = 5
+    breaker_reset_timeout_s: float = 30.0
+    fallback_enabled: bool = True
+    dependency_timeout_s: float = 2.0
+    retry_max_attempts: int = 3
+    retry_initial_delay_s: float = 1.0
+    retry_multiplier: float = 2.0
+    max_concurrent: int = 10
+    model_pool_bytes: int = 67108864
+    model_size_bytes: int = 25165824
+    model_pool_evict: bool = True
+    idle_timeout_s: float = 300.0
+    state_save_interval_s: float = 300.0
+    state_dir: str = "/var/lib/agent"
+    sigterm_handling: str = "graceful"
+    ollama_model: str = "tinyllama"
+    ollama_num_predict: int = 8
+    queue_consume: bool = False
+
+    @property
+    def timeout(self) -> float | None:
+        """The per-call timeout, None when DEPENDENCY_TIMEOUT_S=0 (the no-timeout mutant)."""
+        return self.dependency_timeout_s if self.dependency_timeout_s > 0 else None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Config:
+        r = _Reader(env)
+        return cls(
+            port=r.integer("PORT", 10100, minimum=1),
+            bind_host=r.text("BIND_HOST", "0.0.0.0"),
+            agent_name=r.text("AGENT_NAME", "agent") or "agent",
+            redis_url=r.text("REDIS_URL", ""),
+            postgres_dsn=r.text("POSTGRES_DSN", ""),
+            amqp_url=r.text("AMQP_URL", ""),
+            ollama_url=r.text("OLLAMA_URL", "").rstrip("/"),
+            postgres_password_file=r.text("POSTGRES_PASSWORD_FILE", ""),
+            rabbitmq_password_file=r.text("RABBITMQ_PASSWORD_FILE", ""),
+            peers=parse_peers(r.text("PEERS", "")),
+            breaker_enabled=r.boolean("BREAKER_ENABLED", True),
+            breaker_failure_threshold=r.integer("BREAKER_FAILURE_THRESHOLD", 5, minimum=1),
+            breaker_reset_timeout_s=r.number("BREAKER_RESET_TIMEOUT_S", 30.0, minimum=0.0),
+            fallback_enabled=r.boolean("FALLBACK_ENABLED", True),
+            dependency_timeout_s=r.number("DEPENDENCY_TIMEOUT_S", 2.0, minimum=0.0),
+            retry_max_attempts=r.integer("RETRY_MAX_ATTEMPTS", 3, minimum=1),
+            retry_initial_delay_s=r.number("RETRY_INITIAL_DELAY_S", 1.0, minimum=0.0),
+            retry_multiplier=r.number("RETRY_MULTIPLIER", 2.0, minimum=1.0),
+            max_concurrent=r.integer("MAX_CONCURRENT", 10, minimum=0),
+            model_pool_bytes=r.integer("MODEL_POOL_BYTES", 67108864, minimum=0),
+            model_size_bytes=r.integer("MODEL_SIZE_BYTES", 25165824, minimum=1),
+            model_pool_evict=r.boolean("MODEL_POOL_EVICT", True),
+            idle_timeout_s=r.number("IDLE_TIMEOUT_S", 300.0, minimum=0.0),
+            state_save_interval_s=r.number("STATE_SAVE_INTERVAL_S", 300.0, minimum=0.0),
+            state_dir=r.text("STATE_DIR", "/var/lib/agent") or "/var/lib/agent",
+            sigterm_handling=r.choice("SIGTERM_HANDLING", "graceful", ("graceful", "ignore")),
+            ollama_model=r.text("OLLAMA_MODEL", "tinyllama") or "tinyllama",
+            ollama_num_predict=r.integer("OLLAMA_NUM_PREDICT", 8, minimum=1),
+            queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),
+        )
+
+
+def _queue_consume(mode: str, env: Mapping[str, str]) -> bool:
+    """auto: an agent with AMQP_URL and no PEERS is a leaf worker and consumes the task queue."""
+    if mode == "auto":
+        return bool(env.get("AMQP_URL", "").strip()) and not env.get("PEERS", "").strip()
+    return mode == "true"
+
+
+def parse_peers(text: str) -> tuple[Peer, ...]:
+    """`name=http://host:port,name2=...` -> peers; blank items are ignored."""
+    peers: list[Peer] = []
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, url = item.partition("=")
+        name, url = name.strip(), url.strip().rstrip("/")
+        if not sep or not name or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"PEERS: expected name=http://host:port, got {item!r}")
+        if any(p.name == name for p in peers):
+            raise ConfigError(f"PEERS: peer {name!r} listed twice")
+        peers.append(Peer(name, url))
+    return tuple(peers)
+
+
+class _Reader:
+    __slots__ = ("_env",)
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def _raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        if value is None or value.strip() == "":
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        value = self._raw(name)
+        return default if value is None else value
+
+    def integer(self, name: str, default: int, *, minimum: int) -> int:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected an integer, got {value!r}") from None
+        if number < minimum:
+            raise ConfigError(f"{name}: must be >= {minimum}, got {number}")
+        return number
+
+    def number(self, name: str, default: float, *, minimum: float) -> float:
+        value = self._raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+        if not number >= minimum or number == float("inf"):
+            raise ConfigError(f"{name}: must be a finite number >= {minimum}, got {value}")
+        return number
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self._raw(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+
+    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
+        value = self._raw(name)
+        if value is None:
+            return default
+        if value.lower() not in options:
+            raise ConfigError(f"{name}: expected one of {', '.join(options)}, got {value!r}")
+        return value.lower()

@@ -1,0 +1,178 @@
+"""RabbitMQ: the task queue topology, a publisher with confirms, and the consumer.
+
+Topology (rule 3.3), declared identically by every agent that touches it:
+  queue `tasks`       durable, x-max-priority 10, x-message-ttl 60000,
+                      x-dead-letter-exchange `tasks.dlx`
+  exchange `tasks.dlx` fanout, durable  ->  queue `tasks.dead` durable
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiormq
+import aiormq.abc
+from pamqp.commands import Basic
+
+from .deps import close_in_background
+from .retry import RetryPolicy
+
+log = logging.getLogger("agent.queue")
+
+QUEUE = "tasks"
+DLX = "tasks.dlx"
+DEAD_QUEUE = "tasks.dead"
+MAX_PRIORITY = 10
+MESSAGE_TTL_MS = 60000
+PREFETCH = 8
+
+
+async def declare_topology(channel: aiormq.abc.AbstractChannel) -> None:
+    await channel.exchange_declare(exchange=DLX, exchange_type="fanout", durable=True)
+    await channel.queue_declare(DEAD_QUEUE, durable=True)
+    await channel.queue_bind(DEAD_QUEUE, DLX, routing_key="")
+    await channel.queue_declare(
+        QUEUE,
+        durable=True,
+        arguments={
+            "x-max-priority": MAX_PRIORITY,
+            "x-message-ttl": MESSAGE_TTL_MS,
+            "x-dead-letter-exchange": DLX,
+        },
+    )
+
+
+class Publisher:
+    """Publishes to `tasks` with publisher confirms over one lazily opened connection."""
+
+    def __init__(self, url: Callable[[], str]) -> None:
+        self._url = url
+        self._connection: aiormq.abc.AbstractConnection | None = None
+        self._channel: aiormq.abc.AbstractChannel | None = None
+        self._lock = asyncio.Lock()
+
+    async def _open(self) -> aiormq.abc.AbstractChannel:
+        async with self._lock:
+            if self._channel is None or self._channel.is_closed:
+                self.reset()
+                connection = await aiormq.connect(self._url())
+                try:
+                    channel = await connection.channel(publisher_confirms=True)
+                    await declare_topology(channel)
+                except BaseException:
+                    close_in_background("rabbitmq", connection.close())
+                    raise
+                self._connection, self._channel = connection, channel
+            return self._channel
+
+    async def publish(self, *, body: bytes, priority: int, message_id: str, headers: dict[str, str]) -> None:
+        channel = await self._open()
+        confirm = await channel.basic_publish(
+            body,
+            exchange="",
+            routing_key=QUEUE,
+            properties=Basic.Properties(
+                content_type="application/json",
+                delivery_mode=2,
+                priority=max(0, min(MAX_PRIORITY, priority)),
+                message_id=message_id,
+                headers=dict(headers),
+            ),
+        )
+        if not isinstance(confirm, Basic.Ack):
+            raise RuntimeError(f"broker did not confirm the message: {type(confirm).__name__}")
+
+    async def ping(self) -> None:
+        await self._open()
+
+    def reset(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            close_in_background("rabbitmq", connection.close())
+
+    async def close(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            await asyncio.wait_for(connection.close(), 2.0)
+
+
+Handler = Callable[[aiormq.abc.DeliveredMessage], Awaitable[bool]]
+
+
+class Consumer:
+    """Consumes `tasks` until stopped; reconnects with exponential backoff.
+
+    The handler returns True to ack, False to reject without requeue (the
+    message goes to the dead-letter queue).
+    """
+
+    def __init__(self, url: Callable[[], str], handler: Handler, policy: RetryPolicy) -> None:
+        self._url = url
+        self._handler = handler
+        self._policy = policy
+        self._connection: aiormq.abc.AbstractConnection | None = None
+        self._stopping = asyncio.Event()
+        self.connected = False
+
+    async def run(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await self._consume_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                wait = self._policy.delay(failures)
+                log.warning("queue consumer lost (%s); reconnecting in %.1f s", _short(exc), wait)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), wait)
+
+    async def _consume_once(self) -> None:
+        connection = await aiormq.connect(self._url())
+        self._connection = connection
+        try:
+            channel = await connection.channel(publisher_confirms=False)
+            await declare_topology(channel)
+            await channel.basic_qos(prefetch_count=PREFETCH)
+            await channel.basic_consume(QUEUE, self._on_message, no_ack=False)
+            self.connected = True
+            log.info("consuming queue %s", QUEUE)
+            stop = asyncio.ensure_future(self._stopping.wait())
+            try:
+                await asyncio.wait({stop, connection.closing}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+            if not self._stopping.is_set():
+                raise ConnectionError("connection to RabbitMQ closed")
+        finally:
+            self.connected = False
+            self._connection = None
+            if not connection.is_closed:
+                close_in_background("rabbitmq-consumer", connection.close())
+
+    async def _on_message(self, message: aiormq.abc.DeliveredMessage) -> None:
+        tag = message.delivery.delivery_tag
+        assert tag is not None
+        if await self._handler(message):
+            await message.channel.basic_ack(tag)
+        else:
+            await message.channel.basic_reject(tag, requeue=False)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        connection = self._connection
+        if connection is not None and not connection.is_closed:
+            try:
+                await asyncio.wait_for(connection.close(), 2.0)
+            except Exception as exc:  # closing a broken connection during shutdown
+                log.debug("closing consumer: %r", exc)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
