@@ -1,0 +1,29 @@
+"""Analyzers: pure functions from a metrics source, a window and parameters to a ``Finding``.
+
+``ANALYZERS`` maps the names slas.yaml may use under ``analyzer:``; ``PROMQL`` serves the ``promql:``
+form of an objective. ``harness.analyzers.judge`` turns an objective into a ``Verdict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from harness.analyzers import circuit_breaker, no_cascade, promql, required_metrics, response_time
+from harness.analyzers.base import AnalysisContext, AnalyzerSpec, DependencyGraph
+
+ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
+    {
+        a.name: a
+        for a in (
+            response_time.ANALYZER,
+            circuit_breaker.ANALYZER,
+            no_cascade.ANALYZER,
+            required_metrics.ANALYZER,
+        )
+    }
+)
+PROMQL: AnalyzerSpec[Any] = promql.ANALYZER
+
+__all__ = ["ANALYZERS", "PROMQL", "AnalysisContext", "AnalyzerSpec", "DependencyGraph"]

@@ -1,0 +1,103 @@
+"""What every analyzer gets and gives.
+
+An analyzer is a pure function ``run(context, params) -> Finding`` over a ``MetricsSource``, plus a
+frozen dataclass of parameters that slas.yaml fills in (``harness.catalogue.reader.read_dataclass``
+reads it from its type hints) and a one-line description of its threshold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Generic, TypeVar
+
+from harness.metrics.port import Labels, MetricsSource, Series
+from harness.verdict import Check, Evidence, Figure, Finding, combine
+from harness.windows import ScenarioTimeline, Window
+
+P = TypeVar("P")
+
+DependencyGraph = Mapping[str, frozenset[str]]
+"""service -> the services it depends on directly (compose ``depends_on``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisContext:
+    """Everything an analyzer may read: the source, the objective's window, the scenario's timeline."""
+
+    source: MetricsSource
+    window: Window
+    timeline: ScenarioTimeline
+    scrape_interval: float | None
+    min_scrapes: int = 4
+    faulted: str | None = None
+    graph: DependencyGraph = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def step(self) -> float:
+        """Range-query step: the scrape interval (a finer step only repeats samples)."""
+        return self.scrape_interval or 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzerSpec(Generic[P]):
+    """A registered analyzer: its slas.yaml name, parameter type, function and threshold text."""
+
+    name: str
+    params: type[P]
+    run: Callable[[AnalysisContext, P], Finding]
+    describe: Callable[[P], str]
+    needs_fault: bool = False
+
+
+class Recorder:
+    """Reads through a source and keeps every query and answer, which become the verdict's evidence."""
+
+    def __init__(self, source: MetricsSource) -> None:
+        self._source = source
+        self.queries: list[str] = []
+        self.samples: list[Series] = []
+
+    def instant(self, query: str, at: float) -> tuple[Series, ...]:
+        return self._keep(query, self._source.instant(query, at))
+
+    def range(self, query: str, window: Window, step: float) -> tuple[Series, ...]:
+        return self._keep(query, self._source.range(query, window, step))
+
+    def _keep(self, query: str, answer: tuple[Series, ...]) -> tuple[Series, ...]:
+        if query not in self.queries:
+            self.queries.append(query)
+        self.samples.extend(answer)
+        return answer
+
+    def evidence(self, context: AnalysisContext, figures: list[Figure]) -> Evidence:
+        return Evidence(
+            queries=tuple(self.queries),
+            window=context.window,
+            phases=context.timeline.phases,
+            figures=tuple(figures),
+            samples=tuple(self.samples),
+        )
+
+
+def selector(*matchers: str) -> str:
+    """Join label matchers, skipping empty ones: ``selector('a="1"', '')`` -> ``a="1"``."""
+    return ", ".join(m.strip() for m in matchers if m and m.strip())
+
+
+def key_text(labels: Labels) -> str:
+    """A group's label values, e.g. ``agent-indexer/10.0.0.7:10201``."""
+    return "/".join(v for _, v in labels) or "all"
+
+
+def conclude(checks: list[Check], threshold: str, evidence: Evidence, empty_reason: str) -> Finding:
+    """A finding from sub-checks: the combined status, the reason naming the checks that decided it,
+    and every figure as the measured value."""
+    status = combine(c.status for c in checks)
+    deciding = [c for c in checks if c.status == status]
+    reason = "; ".join(f"{c.name}: {c.detail}" for c in deciding) if checks else empty_reason
+    full = Evidence(
+        evidence.queries, evidence.window, evidence.phases, evidence.figures, tuple(checks), evidence.samples
+    )
+    return Finding(status, evidence.figures or None, threshold, reason, full)

@@ -1,0 +1,154 @@
+"""The SLA catalogue (slas.yaml) as frozen dataclasses. The schema is described in harness/CORE.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from harness.verdict import Severity
+from harness.windows import WindowName
+
+FaultKind = Literal[
+    "container_kill",
+    "container_stop",
+    "container_pause",
+    "container_restart",
+    "proxy_down",
+    "proxy_latency",
+    "proxy_timeout",
+    "proxy_reset_peer",
+    "proxy_bandwidth",
+]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "container_kill",
+    "container_stop",
+    "container_pause",
+    "container_restart",
+    "proxy_down",
+    "proxy_latency",
+    "proxy_timeout",
+    "proxy_reset_peer",
+    "proxy_bandwidth",
+)
+# The numeric attributes each fault kind takes (Toxiproxy's toxic attributes, plus toxicity 0..1).
+FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "container_kill": (),
+    "container_stop": ("timeout",),
+    "container_pause": (),
+    "container_restart": ("timeout",),
+    "proxy_down": (),
+    "proxy_latency": ("latency", "jitter", "toxicity"),
+    "proxy_timeout": ("timeout", "toxicity"),
+    "proxy_reset_peer": ("timeout", "toxicity"),
+    "proxy_bandwidth": ("rate", "toxicity"),
+}
+Stream = Literal["downstream", "upstream"]
+STREAMS: tuple[Stream, ...] = ("downstream", "upstream")
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusSettings:
+    url: str = "http://127.0.0.1:10400"
+    scrape_interval: float = 1.0
+    """Used only when Prometheus' targets do not report their scrape interval."""
+    query_timeout: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadBounds:
+    """Upper bounds no scenario's load may exceed (load is bounded in users, rate and time)."""
+
+    max_users: int = 200
+    max_rate: float = 500.0
+    max_duration: float = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoadLevel:
+    users: int = 10
+    spawn_rate: float = 10.0
+    rate: float = 20.0
+    """Target requests per second over all users."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowDurations:
+    steady: float = 30.0
+    fault: float = 60.0
+    recovery: float = 45.0
+
+    @property
+    def total(self) -> float:
+        return self.steady + self.fault + self.recovery
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    prometheus: PrometheusSettings = PrometheusSettings()
+    load_bounds: LoadBounds = LoadBounds()
+    load: LoadLevel = LoadLevel()
+    windows: WindowDurations = WindowDurations()
+    min_scrapes_per_window: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class FaultSpec:
+    kind: FaultKind
+    target: str
+    """The service (container faults) or fault-proxy proxy (proxy faults) the fault hits."""
+    attributes: tuple[tuple[str, float], ...] = ()
+    stream: Stream = "downstream"
+
+    def attribute(self, name: str, default: float | None = None) -> float | None:
+        return dict(self.attributes).get(name, default)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    description: str
+    windows: WindowDurations
+    load: LoadLevel
+    fault: FaultSpec | None
+    faulted_service: str | None
+    """The service whose failure the scenario simulates (for cascade checks); the fault target by default."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """What an objective measures: a registered analyzer (``promql`` for the ``promql:`` form) and its
+    typed parameters (the analyzer's own frozen dataclass)."""
+
+    analyzer: str
+    params: object
+    threshold: str
+
+
+@dataclass(frozen=True, slots=True)
+class Objective:
+    id: str
+    rule: str
+    description: str
+    scenarios: tuple[str, ...]
+    window: WindowName
+    measurement: Measurement
+    severity: Severity
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    path: str
+    version: int
+    defaults: Defaults
+    scenarios: tuple[Scenario, ...]
+    objectives: tuple[Objective, ...]
+
+    def scenario(self, name: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(name)
+
+    def objectives_for(self, scenario: str) -> tuple[Objective, ...]:
+        return tuple(o for o in self.objectives if scenario in o.scenarios)

@@ -1,0 +1,268 @@
+"""slas.yaml -> ``Catalogue``. Every mistake is one ``InputError`` naming file:line and the field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from harness.analyzers import ANALYZERS, PROMQL, AnalyzerSpec
+from harness.catalogue.model import (
+    FAULT_ATTRIBUTES,
+    FAULT_KINDS,
+    STREAMS,
+    Catalogue,
+    Defaults,
+    FaultSpec,
+    LoadBounds,
+    LoadLevel,
+    Measurement,
+    Objective,
+    PrometheusSettings,
+    Scenario,
+    WindowDurations,
+)
+from harness.catalogue.reader import Fields, item_line, read_dataclass
+from harness.errors import InputError
+from harness.verdict import SEVERITIES
+from harness.windows import WINDOW_NAMES
+from harness.yamlsource import load_file, load_text
+
+VERSION = 1
+LINT_SECTIONS = ("pools", "lint")
+"""Top-level sections owned by the static lint: accepted here, validated there."""
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_RULE = re.compile(r"^\d+(\.\d+)*$")
+
+
+def load_catalogue(path: str | Path) -> Catalogue:
+    return parse_catalogue(load_file(path), str(path))
+
+
+def parse_text(text: str, path: str = "<string>") -> Catalogue:
+    return parse_catalogue(load_text(text, path), path)
+
+
+def parse_catalogue(document: Any, path: str) -> Catalogue:
+    if document is None:
+        raise InputError(path, None, "the file is empty: expected version, scenarios and objectives")
+    top = Fields(document, "slas.yaml", path, 1)
+    version = top.integer("version")
+    if version != VERSION:
+        raise top.error("version", f"unsupported version {version}: this harness reads version {VERSION}")
+    for section in LINT_SECTIONS:
+        top.raw(section, None)
+    defaults_node = top.mapping("defaults")
+    defaults = _defaults(defaults_node) if defaults_node else Defaults()
+    scenarios = _scenarios(top.section("scenarios"), defaults)
+    objectives = _objectives(top, scenarios)
+    top.finish()
+    return Catalogue(path, version, defaults, scenarios, objectives)
+
+
+def _defaults(node: Fields) -> Defaults:
+    prometheus = node.mapping("prometheus")
+    bounds = node.mapping("load_bounds")
+    load = node.mapping("load")
+    windows = node.mapping("windows")
+    base = Defaults()
+    defaults = Defaults(
+        prometheus=_prometheus(prometheus) if prometheus else base.prometheus,
+        load_bounds=_bounds(bounds) if bounds else base.load_bounds,
+        load=_load(load, base.load) if load else base.load,
+        windows=_windows(windows, base.windows) if windows else base.windows,
+        min_scrapes_per_window=node.integer("min_scrapes_per_window", base.min_scrapes_per_window, minimum=2),
+    )
+    node.finish()
+    return defaults
+
+
+def _prometheus(node: Fields) -> PrometheusSettings:
+    base = PrometheusSettings()
+    url = node.string("url", base.url)
+    if not re.match(r"^https?://", url):
+        raise node.error("url", f"expected an http:// or https:// URL, got {url!r}")
+    settings = PrometheusSettings(
+        url=url,
+        scrape_interval=node.duration("scrape_interval", base.scrape_interval),
+        query_timeout=node.duration("query_timeout", base.query_timeout),
+    )
+    node.finish()
+    return settings
+
+
+def _bounds(node: Fields) -> LoadBounds:
+    base = LoadBounds()
+    bounds = LoadBounds(
+        max_users=node.integer("max_users", base.max_users, minimum=1),
+        max_rate=node.number("max_rate", base.max_rate, minimum=0.001),
+        max_duration=node.duration("max_duration", base.max_duration),
+    )
+    node.finish()
+    return bounds
+
+
+def _load(node: Fields, base: LoadLevel) -> LoadLevel:
+    load = LoadLevel(
+        users=node.integer("users", base.users, minimum=1),
+        spawn_rate=node.number("spawn_rate", base.spawn_rate, minimum=0.001),
+        rate=node.number("rate", base.rate, minimum=0.001),
+    )
+    node.finish()
+    return load
+
+
+def _windows(node: Fields, base: WindowDurations) -> WindowDurations:
+    windows = WindowDurations(
+        steady=node.duration("steady", base.steady),
+        fault=node.duration("fault", base.fault),
+        recovery=node.duration("recovery", base.recovery),
+    )
+    node.finish()
+    return windows
+
+
+def _scenarios(node: Fields, defaults: Defaults) -> tuple[Scenario, ...]:
+    if not node.node:
+        raise node.error(None, "no scenarios: at least one is needed")
+    result = []
+    for name in list(node.node):
+        if not _NAME.match(name):
+            raise node.error(name, "a scenario name is lower case letters, digits, '-', '_' and '.'")
+        result.append(_scenario(name, node.section(name), defaults))
+    node.finish()
+    return tuple(result)
+
+
+def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
+    windows_node, load_node, fault_node = node.mapping("windows"), node.mapping("load"), node.mapping("fault")
+    windows = _windows(windows_node, defaults.windows) if windows_node else defaults.windows
+    load = _load(load_node, defaults.load) if load_node else defaults.load
+    fault = _fault(fault_node) if fault_node else None
+    faulted = node.string("faulted_service", None)
+    if faulted is not None and fault is None:
+        raise node.error("faulted_service", "only a scenario with a fault has a faulted service")
+    description = node.string("description", "")
+    node.finish()
+    bounds = defaults.load_bounds
+    if load.users > bounds.max_users:
+        raise (load_node or node).error(
+            "users" if load_node else None,
+            f"{load.users} users exceeds load_bounds.max_users {bounds.max_users}",
+        )
+    if load.rate > bounds.max_rate:
+        raise (load_node or node).error(
+            "rate" if load_node else None,
+            f"rate {load.rate:g}/s exceeds load_bounds.max_rate {bounds.max_rate:g}/s",
+        )
+    duration = windows.total if fault else windows.steady
+    if duration > bounds.max_duration:
+        raise node.error(
+            "windows" if windows_node else None,
+            f"runs {duration:g} s, over load_bounds.max_duration {bounds.max_duration:g} s",
+        )
+    return Scenario(name, description, windows, load, fault, faulted or (fault.target if fault else None))
+
+
+def _fault(node: Fields) -> FaultSpec:
+    kind = node.choice("kind", FAULT_KINDS)
+    target = node.string("target")
+    stream = node.choice("stream", STREAMS, "downstream")
+    if node.has("stream") and not kind.startswith("proxy_"):
+        raise node.error("stream", f"only proxy faults have a stream, not {kind}")
+    allowed = FAULT_ATTRIBUTES[kind]
+    attributes = []
+    for key in list(node.node):
+        if key in ("kind", "target", "stream"):
+            continue
+        if key not in allowed:
+            expected = ", ".join(allowed) if allowed else "none"
+            raise node.error(
+                key, f"unknown attribute for {kind} (expected: kind, target, stream, {expected})"
+            )
+        value = node.number(key, minimum=0)
+        if key == "toxicity" and value > 1:
+            raise node.error(key, "toxicity is a fraction between 0 and 1")
+        attributes.append((key, value))
+    node.finish()
+    return FaultSpec(kind, target, tuple(attributes), stream)
+
+
+def _objectives(top: Fields, scenarios: tuple[Scenario, ...]) -> tuple[Objective, ...]:
+    items = top.sequence("objectives")
+    if not items:
+        raise top.error("objectives", "no objectives: at least one is needed")
+    by_name = {s.name: s for s in scenarios}
+    seen: dict[str, int | None] = {}
+    result = []
+    for index, item in enumerate(items):
+        node = Fields(item, f"objectives[{index}]", top.path, item_line(items, index, top.line))
+        objective = _objective(node, by_name)
+        if objective.id in seen:
+            raise node.error("id", f"duplicate id '{objective.id}' (first at line {seen[objective.id]})")
+        seen[objective.id] = node.line_of("id")
+        result.append(objective)
+    return tuple(result)
+
+
+def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
+    objective_id = node.string("id")
+    if not _NAME.match(objective_id):
+        raise node.error("id", "an id is lower case letters, digits, '-', '_' and '.'")
+    node.where = f"objectives[{objective_id}]"
+    rule = node.string("rule")
+    if not _RULE.match(rule):
+        raise node.error("rule", f'expected a rule number like "3.4", got {rule!r} (quote it)')
+    window = node.choice("window", WINDOW_NAMES)
+    severity = node.choice("severity", SEVERITIES, "gate")
+    names = _scenario_names(node, scenarios)
+    measurement, spec = _measurement(node)
+    for name in names if node.raw("scenarios") != "all" else ():
+        scenario = scenarios[name]
+        if scenario.fault is None and (window in ("fault", "recovery") or spec.needs_fault):
+            need = f"window '{window}'" if window in ("fault", "recovery") else f"analyzer {spec.name}"
+            raise node.error("scenarios", f"scenario '{name}' has no fault, but {need} needs one")
+    description = node.string("description", "")
+    node.finish()
+    return Objective(
+        objective_id,
+        rule,
+        description,
+        names,
+        window,
+        measurement,
+        severity,
+        node.line,
+    )
+
+
+def _scenario_names(node: Fields, scenarios: dict[str, Scenario]) -> tuple[str, ...]:
+    if node.raw("scenarios") == "all":
+        return tuple(scenarios)
+    names = node.strings("scenarios")
+    for name in names:
+        if name not in scenarios:
+            known = ", ".join(scenarios)
+            raise node.error("scenarios", f"unknown scenario '{name}' (known: {known}, or all)")
+    return names
+
+
+def _measurement(node: Fields) -> tuple[Measurement, AnalyzerSpec[Any]]:
+    has_promql, has_analyzer = node.has("promql"), node.has("analyzer")
+    if has_promql == has_analyzer:
+        raise node.error(None, "give exactly one of 'promql:' or 'analyzer:' as the measurement")
+    if has_promql:
+        spec: AnalyzerSpec[Any] = PROMQL
+        params_node = node.section("promql")
+    else:
+        analyzer = node.section("analyzer")
+        name = analyzer.string("name")
+        if name not in ANALYZERS:
+            raise analyzer.error("name", f"unknown analyzer '{name}' (known: {', '.join(ANALYZERS)})")
+        spec = ANALYZERS[name]
+        params_node = analyzer.mapping("params") or Fields(
+            {}, f"{analyzer.where}.params", node.path, analyzer.line_of("name")
+        )
+        analyzer.finish()
+    params = read_dataclass(spec.params, params_node)
+    return Measurement(spec.name, params, spec.describe(params)), spec

@@ -1,0 +1,129 @@
+"""Synthetic data for the core's unit tests: histograms, a simulated circuit breaker, a timeline."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.analyzers.base import AnalysisContext
+from harness.analyzers.circuit_breaker import CircuitBreakerParams, queries
+from harness.metrics.fake import FakeMetricsSource
+from harness.metrics.histogram import (
+    PERCENTILES,
+    Bucket,
+    bucket_increase_query,
+    estimate_quantile,
+    quantile_query,
+)
+from harness.windows import PhaseMarks, ScenarioTimeline, Window
+
+T0 = 1_700_000_000.0
+BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60, math.inf)
+
+
+def timeline(steady: float = 30, fault: float | None = 60, recovery: float = 45) -> ScenarioTimeline:
+    if fault is None:
+        return ScenarioTimeline.from_marks(PhaseMarks(T0, T0 + steady))
+    return ScenarioTimeline.from_marks(
+        PhaseMarks(T0, T0 + steady + fault + recovery, T0 + steady, T0 + steady + fault)
+    )
+
+
+def context(source: FakeMetricsSource, window: str = "fault", tl: ScenarioTimeline | None = None,
+            scrape: float | None = 1.0, **kwargs: object) -> AnalysisContext:
+    tl = tl or timeline()
+    chosen = tl.window(window)  # type: ignore[arg-type]
+    assert chosen is not None
+    return AnalysisContext(source, chosen, tl, scrape, **kwargs)  # type: ignore[arg-type]
+
+
+def cumulative(latencies: Sequence[float], bounds: Sequence[float] = BOUNDS) -> list[Bucket]:
+    return [Bucket(b, float(sum(1 for x in latencies if x <= b))) for b in bounds]
+
+
+def put_histogram(
+    fake: FakeMetricsSource,
+    window: Window,
+    groups: Mapping[tuple[tuple[str, str], ...], Sequence[float]],
+    percentile: str,
+    metric: str = "http_request_duration_seconds",
+    matchers: str = "",
+    by: tuple[str, ...] = ("job",),
+    promql_offset: float = 0.0,
+) -> None:
+    """Play Prometheus for one window: bucket increases per group, and histogram_quantile over them."""
+    span = window.promql_range()
+    q = PERCENTILES[percentile]
+    for group, latencies in groups.items():
+        labels = dict(group)
+        buckets = cumulative(latencies)
+        for bucket in buckets:
+            le = "+Inf" if math.isinf(bucket.upper) else f"{bucket.upper:g}"
+            fake.put(bucket_increase_query(metric, matchers, span, by), {**labels, "le": le},
+                     [(window.end, bucket.count)])
+        estimate = estimate_quantile(q, buckets)
+        value = estimate.value + promql_offset if estimate else math.nan
+        fake.put(quantile_query(q, metric, matchers, span, by), labels, [(window.end, value)])
+
+
+@dataclass
+class BreakerAgent:
+    """A simulated agent with one circuit breaker, calling a dependency ``rate`` times a second."""
+
+    threshold: int = 5
+    half_open_after: float = 30.0
+    enabled: bool = True
+    fallback: bool = True
+    rate: int = 4
+    reopen_failures: int = 1
+    closes: bool = True
+
+    def simulate(self, tl: ScenarioTimeline, down: tuple[float, float]) -> dict[str, list[tuple[float, float]]]:
+        state, consecutive, opened_at, half_open_at = 0, 0, 0.0, 0.0
+        counters = {"opened_total": 0.0, "fallbacks": 0.0, "short_circuits": 0.0, "failures": 0.0}
+        last_open_failures = 0.0
+        out: dict[str, list[tuple[float, float]]] = {k: [] for k in
+                                                     ("state", "open_failures", "opened_at", "half_open_at",
+                                                      *counters)}
+        start, end = tl.whole.start, tl.whole.end
+        steps = int(end - start)
+        for second in range(steps + 1):
+            t0 = start + second
+            for i in range(self.rate if second < steps else 0):
+                t = t0 + i / max(self.rate, 1)
+                failing = down[0] <= t < down[1]
+                if state == 1 and t - opened_at >= self.half_open_after:
+                    state, half_open_at = 2, opened_at + self.half_open_after
+                if state == 1:
+                    counters["short_circuits"] += 1
+                    counters["fallbacks"] += self.fallback
+                    continue
+                if not failing:
+                    state = 0 if self.closes or state == 0 else state
+                    consecutive = 0
+                    continue
+                counters["failures"] += 1
+                counters["fallbacks"] += self.fallback
+                consecutive += 1
+                reopen = state == 2 and consecutive >= self.reopen_failures
+                if self.enabled and (consecutive >= self.threshold or reopen):
+                    state, opened_at = 1, t
+                    last_open_failures = consecutive
+                    counters["opened_total"] += 1
+                    consecutive = 0
+            out["state"].append((t0, float(state)))
+            out["open_failures"].append((t0, last_open_failures))
+            out["opened_at"].append((t0, opened_at))
+            out["half_open_at"].append((t0, half_open_at))
+            for name, value in counters.items():
+                out[name].append((t0, value))
+        return out
+
+
+def put_breaker(fake: FakeMetricsSource, params: CircuitBreakerParams, series: dict[str, list[tuple[float, float]]],
+                labels: Mapping[str, str] | None = None, omit: Sequence[str] = ()) -> None:
+    labels = labels or {"job": "agent-summarizer", "instance": "summarizer:10200"}
+    for name, query in queries(params).items():
+        if name not in omit:
+            fake.put(query, labels, series[name])
