@@ -222,3 +222,36 @@ def test_keep_alive_unloads_idle_model() -> None:
         assert metric(base, "ollama_loaded_models") == 1
         _wait_for(base, "ollama_loaded_models", 0, timeout=10)
         assert httpx.get(base + "/api/ps").json()["models"] == []
+
+
+def test_chat_endpoint(server: str) -> None:
+    body = {
+        "model": "phi",
+        "messages": [{"role": "user", "content": "hi there"}],
+        "stream": False,
+        "options": {"num_predict": 3},
+    }
+    answer = httpx.post(server + "/api/chat", json=body).json()
+    assert answer["message"]["role"] == "assistant" and len(answer["message"]["content"].split()) == 3
+    assert answer["done"] is True and answer["prompt_eval_count"] == 2
+    with httpx.stream("POST", server + "/api/chat", json={**body, "stream": True}) as response:
+        chunks = [json.loads(line) for line in response.iter_lines() if line]
+    assert [c["done"] for c in chunks] == [False, False, False, True]
+    assert chunks[0]["message"]["content"]
+
+
+def test_client_going_away_mid_stream_frees_the_slot(server: str) -> None:
+    body = {"model": "tinyllama", "prompt": "long", "options": {"num_predict": 1000}}
+    with httpx.stream("POST", server + "/api/generate", json=body) as response:
+        lines = response.iter_lines()
+        assert json.loads(next(lines))["done"] is False
+    # The stream was closed after one chunk: the generation must stop and release its slot.
+    _wait_for(server, "ollama_requests_inflight", 0, timeout=10)
+    tokens = metric(server, "ollama_tokens_generated_total")
+    time.sleep(0.3)
+    assert metric(server, "ollama_tokens_generated_total") == tokens
+
+
+def test_empty_prompt_loads_only(server: str) -> None:
+    answer = httpx.post(server + "/api/generate", json={"model": "tinyllama"}).json()
+    assert answer["done"] is True and answer["done_reason"] == "load" and answer["response"] == ""

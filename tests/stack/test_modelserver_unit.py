@@ -16,8 +16,8 @@ from modelserver.burn import MemoryBlock, burn_cpu
 from modelserver.catalog import Model, normalize_name, parse_catalog
 from modelserver.config import load_config, parse_host
 from modelserver.durations import parse_duration
-from modelserver.generate import RequestError, parse_generate, timestamp, words
-from modelserver.pool import ModelPool
+from modelserver.generate import RequestError, Timings, chunk, final_fields, parse_request, timestamp, words
+from modelserver.pool import LoadError, ModelPool
 from modelserver.scheduler import QueueFull, Scheduler
 
 
@@ -114,7 +114,7 @@ def test_bad_config_names_the_variable(env: dict[str, str]) -> None:
 
 # --- generate request parsing ------------------------------------------------------------------------
 def test_parse_generate_defaults() -> None:
-    req = parse_generate({"model": "phi", "prompt": "hi"}, 32, 100)
+    req = parse_request({"model": "phi", "prompt": "hi"}, 32, 100, chat=False)
     assert (req.model, req.stream, req.num_predict, req.limited, req.keep_alive_s) == (
         "phi:latest",
         True,
@@ -125,13 +125,16 @@ def test_parse_generate_defaults() -> None:
 
 
 def test_parse_generate_options() -> None:
-    req = parse_generate(
+    req = parse_request(
         {"model": "phi", "prompt": "hi", "stream": False, "options": {"num_predict": 500}, "keep_alive": "0"},
         32,
         100,
+        chat=False,
     )
     assert (req.stream, req.num_predict, req.limited, req.keep_alive_s) == (False, 100, True, 0.0)
-    assert parse_generate({"model": "m", "options": {"num_predict": -1}}, 32, 100).num_predict == 100
+    assert (
+        parse_request({"model": "m", "options": {"num_predict": -1}}, 32, 100, chat=False).num_predict == 100
+    )
 
 
 @pytest.mark.parametrize(
@@ -148,8 +151,31 @@ def test_parse_generate_options() -> None:
 )
 def test_parse_generate_rejects(body: object) -> None:
     with pytest.raises(RequestError) as info:
-        parse_generate(body, 32, 100)
+        parse_request(body, 32, 100, chat=False)
     assert info.value.status == 400
+
+
+def test_parse_chat_joins_messages() -> None:
+    body = {
+        "model": "phi",
+        "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}],
+    }
+    req = parse_request(body, 32, 100, chat=True)
+    assert (req.chat, req.prompt) == (True, "be brief\nhi")
+    assert parse_request({"model": "phi"}, 32, 100, chat=True).prompt == ""
+    for bad in ({"model": "m", "messages": "hi"}, {"model": "m", "messages": [{"content": 3}]}):
+        with pytest.raises(RequestError):
+            parse_request(bad, 32, 100, chat=True)
+
+
+def test_answer_shapes_for_generate_and_chat() -> None:
+    assert chunk("m:latest", False, "hi")["response"] == "hi"
+    assert chunk("m:latest", True, "hi", done=True)["message"] == {"role": "assistant", "content": "hi"}
+    timings = Timings(total_s=1.5, load_s=0.25, prompt_eval_count=2, prompt_eval_s=0, eval_count=3, eval_s=1)
+    fields = final_fields(timings, "stop", chat=False)
+    assert fields["total_duration"] == 1_500_000_000 and fields["load_duration"] == 250_000_000
+    assert fields["eval_duration"] == 1_000_000_000 and fields["context"] == []
+    assert "context" not in final_fields(timings, "stop", chat=True)
 
 
 def test_words_are_deterministic_and_counted() -> None:
@@ -323,7 +349,7 @@ def test_pool_failed_load_frees_the_slot() -> None:
             return FakeBlock(model, [])
 
         pool = ModelPool(1, 300, loader)
-        with pytest.raises(MemoryError):
+        with pytest.raises(LoadError, match="no room"):
             await _use(pool, A)
         await _use(pool, B)
         assert [m.model.name for m in pool.loaded()] == ["b:latest"]

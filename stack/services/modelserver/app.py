@@ -22,14 +22,15 @@ from .generate import (
     GenerateRequest,
     RequestError,
     Timings,
+    chunk,
     final_fields,
-    parse_generate,
+    parse_request,
     prompt_tokens,
     timestamp,
     words,
 )
 from .metrics import Metrics
-from .pool import ModelPool
+from .pool import LoadError, ModelPool
 from .scheduler import QueueFull, Scheduler
 
 VERSION = "0.5.7"
@@ -106,6 +107,7 @@ class ModelServer:
         app.router.add_get("/api/tags", self.tags)
         app.router.add_get("/api/ps", self.ps)
         app.router.add_post("/api/generate", self.generate)
+        app.router.add_post("/api/chat", self.chat)
         app.router.add_post("/api/pull", self.pull)
         app.router.add_post("/api/show", self.show)
         return app
@@ -203,13 +205,19 @@ class ModelServer:
 
     # --- generation ------------------------------------------------------------------------------------
     async def generate(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, chat=False)
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, chat=True)
+
+    async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
         started = time.monotonic()
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _error(400, "invalid JSON body")
         try:
-            req = parse_generate(body, self.config.default_num_predict, self.config.max_num_predict)
+            req = parse_request(body, self.config.default_num_predict, self.config.max_num_predict, chat)
         except RequestError as exc:
             return _error(exc.status, str(exc))
         model = self.catalog.get(req.model)
@@ -226,18 +234,14 @@ class ModelServer:
         try:
             self.metrics.queue_wait.observe(time.monotonic() - started)
             async with self.pool.use(model, req.keep_alive_s) as lease:
-                if not req.prompt:
-                    reason = "unload" if req.keep_alive_s == 0 else "load"
-                    return web.json_response(
-                        {
-                            "model": model.name,
-                            "created_at": timestamp(),
-                            "response": "",
-                            "done": True,
-                            "done_reason": reason,
-                        }
-                    )
+                if not req.prompt:  # Ollama: an empty prompt only loads (or, with keep_alive 0, unloads)
+                    answer = chunk(model.name, req.chat, "", done=True)
+                    answer["done_reason"] = "unload" if req.keep_alive_s == 0 else "load"
+                    return web.json_response(answer)
                 return await self._run(request, req, model, lease.load_duration_s, started)
+        except LoadError as exc:
+            log.error("model load failed", extra={"fields": {"model": model.name, "error": str(exc)}})
+            return _error(500, str(exc))
         finally:
             self.scheduler.release()
 
@@ -257,12 +261,10 @@ class ModelServer:
                 await loop.run_in_executor(self.executor, burn.burn_cpu, seconds_per_token)
             self.metrics.tokens.inc()
             if stream is not None:
-                chunk = {"model": model.name, "created_at": timestamp(), "response": word, "done": False}
-                await stream.write(json.dumps(chunk).encode() + b"\n")
+                await stream.write(json.dumps(chunk(model.name, req.chat, word)).encode() + b"\n")
             else:
                 pieces.append(word)
         eval_s = time.monotonic() - eval_started
-        reason = "length" if req.limited else "stop"
         timings = Timings(
             total_s=time.monotonic() - started,
             load_s=load_s,
@@ -271,14 +273,10 @@ class ModelServer:
             eval_count=req.num_predict,
             eval_s=eval_s,
         )
-        final: dict[str, object] = {
-            "model": model.name,
-            "created_at": timestamp(),
-            "response": "" if stream else "".join(pieces),
-        }
-        final.update(final_fields(timings, reason, []))
+        final = chunk(model.name, req.chat, "" if stream else "".join(pieces), done=True)
+        final.update(final_fields(timings, "length" if req.limited else "stop", req.chat))
         log.info(
-            "generate done",
+            "chat done" if req.chat else "generate done",
             extra={
                 "fields": {
                     "model": model.name,

@@ -1,4 +1,4 @@
-"""What a /api/generate request asks for, the fake text it produces, and Ollama's response shapes."""
+"""What a /api/generate or /api/chat request asks for, the fake text it produces, and Ollama's shapes."""
 
 from __future__ import annotations
 
@@ -10,49 +10,7 @@ from datetime import UTC, datetime
 from .catalog import normalize_name
 from .durations import parse_duration
 
-_VOCABULARY = [
-    "the",
-    "model",
-    "considers",
-    "the",
-    "request",
-    "and",
-    "answers",
-    "with",
-    "care",
-    "about",
-    "systems",
-    "queues",
-    "latency",
-    "memory",
-    "budget",
-    "token",
-    "agent",
-    "service",
-    "health",
-    "metric",
-    "circuit",
-    "breaker",
-    "fallback",
-    "retry",
-    "timeout",
-    "signal",
-    "state",
-    "pool",
-    "cache",
-    "graph",
-    "phase",
-    "limit",
-    "cpu",
-    "core",
-    "container",
-    "network",
-    "proxy",
-    "fault",
-    "chaos",
-    "steady",
-    "hypothesis",
-]
+_VOCABULARY = ["the", "model", "considers", "the", "request", "and", "answers", "with", "care", "about", "systems", "queues", "latency", "memory", "budget", "token", "agent", "service", "health", "metric", "circuit", "breaker", "fallback", "retry", "timeout", "signal", "state", "pool", "cache", "graph", "phase", "limit", "cpu", "core", "container", "network", "proxy", "fault", "chaos", "steady", "hypothesis"]
 
 
 class RequestError(Exception):
@@ -66,24 +24,41 @@ class RequestError(Exception):
 @dataclass(frozen=True, slots=True)
 class GenerateRequest:
     model: str  # normalized, with tag
-    prompt: str
+    prompt: str  # for chat: the messages' contents joined
+    chat: bool  # /api/chat: answers are {"message": {...}} instead of {"response": ...}
     stream: bool
     num_predict: int
     limited: bool  # num_predict came from the request: stopping there is done_reason "length"
     keep_alive_s: float | None  # None = server default
 
 
-def parse_generate(body: object, default_num_predict: int, max_num_predict: int) -> GenerateRequest:
+def _chat_prompt(messages: object) -> str:
+    if messages is None:
+        return ""
+    if not isinstance(messages, list):
+        raise RequestError(400, "messages must be a list")
+    parts = []
+    for message in messages:
+        if not isinstance(message, Mapping) or not isinstance(message.get("content", ""), str):
+            raise RequestError(400, "each message must be an object with a string content")
+        parts.append(message.get("content", ""))
+    return "\n".join(parts)
+
+
+def parse_request(
+    body: object, default_num_predict: int, max_num_predict: int, chat: bool
+) -> GenerateRequest:
     if not isinstance(body, Mapping):
         raise RequestError(400, "invalid request body: expected a JSON object")
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise RequestError(400, "model is required")
-    prompt = body.get("prompt", "")
-    if prompt is None:
-        prompt = ""
-    if not isinstance(prompt, str):
-        raise RequestError(400, "prompt must be a string")
+    if chat:
+        prompt = _chat_prompt(body.get("messages"))
+    else:
+        prompt = body.get("prompt") or ""
+        if not isinstance(prompt, str):
+            raise RequestError(400, "prompt must be a string")
     stream = body.get("stream", True)
     if stream is None:
         stream = True
@@ -110,7 +85,7 @@ def parse_generate(body: object, default_num_predict: int, max_num_predict: int)
             keep_alive_s = parse_duration(raw_keep)
         except ValueError:
             raise RequestError(400, f"time: invalid duration {raw_keep!r}") from None
-    return GenerateRequest(normalize_name(model), prompt, stream, num_predict, limited, keep_alive_s)
+    return GenerateRequest(normalize_name(model), prompt, chat, stream, num_predict, limited, keep_alive_s)
 
 
 def prompt_tokens(prompt: str) -> int:
@@ -136,6 +111,17 @@ def ns(seconds: float) -> int:
     return int(seconds * 1e9)
 
 
+def chunk(model: str, chat: bool, text: str, done: bool = False) -> dict[str, object]:
+    """One answer object: a stream chunk, or the head of the final one."""
+    body: dict[str, object] = {"model": model, "created_at": timestamp()}
+    if chat:
+        body["message"] = {"role": "assistant", "content": text}
+    else:
+        body["response"] = text
+    body["done"] = done
+    return body
+
+
 @dataclass(frozen=True, slots=True)
 class Timings:
     total_s: float
@@ -146,15 +132,16 @@ class Timings:
     eval_s: float
 
 
-def final_fields(timings: Timings, done_reason: str, context: list[int]) -> dict[str, object]:
-    return {
-        "done": True,
-        "done_reason": done_reason,
-        "context": context,
-        "total_duration": ns(timings.total_s),
-        "load_duration": ns(timings.load_s),
-        "prompt_eval_count": timings.prompt_eval_count,
-        "prompt_eval_duration": ns(timings.prompt_eval_s),
-        "eval_count": timings.eval_count,
-        "eval_duration": ns(timings.eval_s),
-    }
+def final_fields(timings: Timings, done_reason: str, chat: bool) -> dict[str, object]:
+    fields: dict[str, object] = {"done": True, "done_reason": done_reason}
+    if not chat:
+        fields["context"] = []  # token ids in Ollama; nothing to continue from here
+    fields.update(
+        total_duration=ns(timings.total_s),
+        load_duration=ns(timings.load_s),
+        prompt_eval_count=timings.prompt_eval_count,
+        prompt_eval_duration=ns(timings.prompt_eval_s),
+        eval_count=timings.eval_count,
+        eval_duration=ns(timings.eval_s),
+    )
+    return fields

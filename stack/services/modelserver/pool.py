@@ -18,6 +18,10 @@ from typing import Protocol
 from .catalog import Model
 
 
+class LoadError(Exception):
+    """A model could not be loaded (the loader failed or was cancelled)."""
+
+
 class Resident(Protocol):
     """Memory held for a loaded model."""
 
@@ -158,13 +162,14 @@ class ModelPool:
             resident = await self._loader(entry.model)
         except BaseException as exc:
             self.load_failures += 1
+            failure = LoadError(f"failed to load model {entry.model.name}: {exc!r}")
             async with self._changed:
                 self._entries.pop(entry.model.name, None)
-                entry.ready.set_exception(
-                    exc if isinstance(exc, Exception) else RuntimeError("load cancelled")
-                )
-                entry.ready.exception()  # mark retrieved: waiters see it through shield
+                entry.ready.set_exception(failure)  # requests waiting on this load get it too
+                entry.ready.exception()  # mark retrieved
                 self._changed.notify_all()
+            if isinstance(exc, Exception):
+                raise failure from exc
             raise
         entry.ready.set_result(resident)
         entry.loaded_at = self._clock()
