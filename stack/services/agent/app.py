@@ -270,6 +270,9 @@ class Agent:
         except Unavailable as exc:
             self._count(ok=False)
             return _error(503, str(exc), trace_id=trace_id, dependency=exc.error.dependency)
+        except Exception:
+            self._count(ok=False)
+            raise
         self._count(ok=True)
         response = web.json_response(
             {
@@ -343,7 +346,8 @@ class Agent:
     # ---------------------------------------------------------------- the task pipeline
 
     async def run_task(self, task_id: str, task: TaskInput, *, source: str) -> TaskResult:
-        """Redis cache -> (Ollama || peers) -> Postgres; each step only when configured.
+        """(Redis cache -> Ollama on a miss) alongside the peers, then Postgres; each step only when
+        configured.
 
         One attempt per dependency; a failure or an open breaker is served by that
         dependency's fallback, or raises Unavailable when fallbacks are disabled.
@@ -373,15 +377,17 @@ class Agent:
         )
         cached: str | None = None
         cache_usable = self.redis is not None
-        if self.redis is not None:
-            redis, redis_guard = self.redis
-            try:
-                cached = await redis_guard.call(lambda: redis.get(key))
-            except DependencyError as exc:
-                cache_usable = False
-                degrade(exc)
 
-        async def generate() -> str:
+        async def local() -> str:
+            """Cache lookup, then the model on a miss."""
+            nonlocal cached, cache_usable
+            if self.redis is not None:
+                redis, redis_guard = self.redis
+                try:
+                    cached = await redis_guard.call(lambda: redis.get(key))
+                except DependencyError as exc:
+                    cache_usable = False
+                    degrade(exc)
             if cached is not None:
                 return cached
             if self.ollama is None:
@@ -400,7 +406,18 @@ class Agent:
                 degrade(exc)
                 return peer.name, DEGRADED
 
-        text, peers = await asyncio.gather(generate(), asyncio.gather(*(ask(p, g) for p, g in self.peers)))
+        # peers do not need our cache or model: ask them meanwhile, so one slow dependency costs one timeout
+        refused: BaseException | None = None
+        try:
+            async with asyncio.TaskGroup() as group:
+                mine = group.create_task(local())
+                asked = [group.create_task(ask(p, g)) for p, g in self.peers]
+        except* Unavailable as failed:  # fallbacks disabled: the first failure answers, the rest is cancelled
+            refused = failed.exceptions[0]
+        if refused is not None:
+            raise refused
+        text = mine.result()
+        peers = [a.result() for a in asked]
 
         if self.redis is not None and cache_usable and cached is None and text != DEGRADED:
             redis, redis_guard = self.redis
