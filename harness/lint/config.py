@@ -88,7 +88,7 @@ class LintConfig:
     )
     healthcheck: HealthcheckSpec = HealthcheckSpec()
     restart: RestartSpec = RestartSpec()
-    publish_on_loopback: frozenset[str] = frozenset()
+    publish_on_loopback: frozenset[str] = frozenset()  # tiers or service names allowed on 127.0.0.1 (3.2)
     port_ranges: Mapping[str, tuple[PortRange, ...]] = field(
         default_factory=lambda: {
             "infrastructure": _ranges("10000-10099"),
@@ -318,7 +318,7 @@ _LINT_KEYS: dict[str, Callable[[LinedDict, str, LintConfig], dict[str, Any]]] = 
             {"max_attempts": _int, "delay": parse_duration, "window": parse_duration},
         )
     },
-    "publish_on_loopback": _simple("publish_on_loopback", _tiers),
+    "publish_on_loopback": _simple("publish_on_loopback", lambda v: frozenset(_strings(v))),
     "port_ranges": lambda lint, key, _config: {"port_ranges": _parse_port_ranges(lint[key])},
     "forbidden_ports": _simple("forbidden_ports", _ports),
     "gateway_only_ports": _simple("gateway_only_ports", _ports),

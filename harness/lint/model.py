@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from harness.errors import InputError
 from harness.lint.config import TIERS, LintConfig
+from harness.lint.dockerfile import ImageUser, image_user
 from harness.lint.merge import Loc, item_loc, key_loc
 from harness.lint.units import (
     PortRange,
@@ -96,6 +97,7 @@ class Service:
     networks: tuple[Located[str], ...]
     network_mode: Located[str] | None
     user: Located[str] | None
+    image_user: ImageUser | None  # USER of the local Dockerfile, when the service builds one
     command: str  # command and entrypoint as text, for recognising HTTP servers
     suppressions: tuple[Suppression, ...]
 
@@ -443,6 +445,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
         networks=tuple(Located(str(n), key_loc(networks, n)) for n in networks),
         network_mode=_parse(service, "network_mode", what, _text),
         user=_parse(service, "user", what, _text),
+        image_user=image_user(service) if "user" not in service else None,
         command=" ".join(_command_text(service.get(k)) for k in ("entrypoint", "command")).strip(),
         suppressions=_suppressions(service, what),
     )

@@ -37,10 +37,9 @@ def port_uses(service: Service) -> Iterator[PortUse]:
         yield PortUse("PORT", parse_port_range(port.value.strip()), port.loc)
 
 
-def _loopback_allowed(service: Service, config: LintConfig) -> bool:
-    return service.tier.value in config.publish_on_loopback and all(
-        p.value.host_ip in LOOPBACK for p in service.ports
-    )
+def may_publish_on_loopback(service: Service, config: LintConfig) -> bool:
+    """Whether 3.2's configuration lets this service (by tier or by name) publish on 127.0.0.1."""
+    return service.tier.value in config.publish_on_loopback or service.name in config.publish_on_loopback
 
 
 def check_publishing(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
@@ -49,19 +48,16 @@ def check_publishing(model: ComposeModel, config: LintConfig) -> Iterator[Findin
             continue
         for located in service.ports:
             spec = located.value
-            if service.tier.value in config.publish_on_loopback and spec.host_ip in LOOPBACK:
+            allowed = may_publish_on_loopback(service, config)
+            if allowed and spec.host_ip in LOOPBACK:
                 continue
             host = f"{spec.host_ip or '0.0.0.0'}:{spec.published or 'random'}"
-            allowed = (
-                f"; tier {service.tier.value} may publish on 127.0.0.1 only"
-                if service.tier.value in config.publish_on_loopback
-                else ""
-            )
+            note = "; this service may publish on 127.0.0.1 only" if allowed else ""
             yield error(
                 "3.2",
                 service,
                 located.loc,
-                f"publishes container port {spec.target} on {host}: only the gateway publishes ports{allowed}"
+                f"publishes container port {spec.target} on {host}: only the gateway publishes ports{note}"
                 f"{service.tier_note()}",
             )
 

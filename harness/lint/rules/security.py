@@ -10,7 +10,7 @@ from harness.lint.findings import Finding
 from harness.lint.interpolate import Interpolated
 from harness.lint.model import ComposeModel, Located
 from harness.lint.rules.base import error, warning
-from harness.lint.rules.ports import LOOPBACK
+from harness.lint.rules.ports import LOOPBACK, may_publish_on_loopback
 
 
 def check_networks(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
@@ -19,7 +19,7 @@ def check_networks(model: ComposeModel, config: LintConfig) -> Iterator[Finding]
             continue
         if (
             service.ports
-            and service.tier.value in config.publish_on_loopback
+            and may_publish_on_loopback(service, config)
             and all(p.value.host_ip in LOOPBACK for p in service.ports)
         ):
             continue  # publishing on loopback (allowed by 3.2's configuration) needs a non-internal network
@@ -54,7 +54,8 @@ def check_networks(model: ComposeModel, config: LintConfig) -> Iterator[Finding]
 
 
 _URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@", re.IGNORECASE)
-_NOT_SECRETS = frozenset({"FILE", "PATH", "DIR", "URL", "HOST", "PORT", "USER", "USERNAME", "NAME", "ID"})
+# A secret word qualified by one of these is still a secret (SECRET_KEY_BASE, API_KEY_VALUE).
+_QUALIFIERS = frozenset({"BASE", "VALUE", "DATA", "STRING", "PLAIN", "RAW"})
 _BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off"})
 
 
@@ -62,19 +63,23 @@ def _literal(value: str | None) -> bool:
     return value is not None and not isinstance(value, Interpolated) and "$" not in value
 
 
+def _secret_name(name: str, secret_word: re.Pattern[str]) -> bool:
+    """The name ends in a secret word (DB_PASSWORD, GITHUB_TOKEN), perhaps qualified (SECRET_KEY_BASE);
+    a secret word elsewhere (TOKEN_CPU_MS, PASSWORD_FILE) names something else."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name.upper()) if w]
+    if words and words[-1] in _QUALIFIERS:
+        words = words[:-1]
+    return bool(words) and secret_word.fullmatch(words[-1]) is not None
+
+
 def check_secrets(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     secret_word = re.compile(config.secret_names, re.IGNORECASE)
     for service in model.services:
         for name, located in service.environment.items():
             value = located.value
-            if not _literal(value) or not value:
+            if value is None or not value or not _literal(value):
                 continue
-            assert value is not None
-            words = [w for w in re.split(r"[^A-Za-z0-9]+", name.upper()) if w]
-            secret_name = (
-                bool(words) and words[-1] not in _NOT_SECRETS and any(map(secret_word.fullmatch, words))
-            )
-            if secret_name and value.lower() not in _BOOLEANS:
+            if _secret_name(name, secret_word) and value.lower() not in _BOOLEANS:
                 yield error(
                     "9.2",
                     service,
@@ -92,13 +97,23 @@ _ROOT = re.compile(r"^(root|0)(:.*)?$")
 
 def check_user(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     for service in model.services:
-        user = service.user
-        if user is None or not user.value.strip():
+        user, built = service.user, service.image_user
+        if user is not None and user.value.strip():
+            if _ROOT.match(user.value.strip()):
+                yield error("9.3", service, user.loc, f"user {user.value} is root")
+        elif built is not None and built.user:
+            if _ROOT.match(built.user):
+                yield error(
+                    "9.3",
+                    service,
+                    service.loc,
+                    f"{built.dockerfile}:{built.line} sets USER {built.user}: root",
+                )
+        else:
+            where = f" nor in {built.dockerfile}" if built is not None else ""
             yield error(
                 "9.3",
                 service,
                 service.loc,
-                "no user: runs as the image's default user, root unless the image says otherwise",
+                f"no user in the compose file{where}: runs as the image's default user, usually root",
             )
-        elif _ROOT.match(user.value.strip()):
-            yield error("9.3", service, user.loc, f"user {user.value} is root")
