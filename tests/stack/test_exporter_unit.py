@@ -315,7 +315,7 @@ def test_config_defaults_and_overrides() -> None:
         ("com.docker.compose.project",),
         1.0,
     )
-    assert config.docker_host == "unix:///var/run/docker.sock" and config.stale_after_s == 5
+    assert config.docker_host == "unix:///var/run/docker.sock" and config.stale_after_s == 10
     config = load_config({"EXPORTER_LABEL_FILTER": "", "PORT": "9", "DOCKER_HOST": "tcp://127.0.0.1:2375"})
     assert (config.label_filters, config.port) == ((), 9)
     assert load_config({"EXPORTER_LABEL_FILTER": "a=b, c"}).label_filters == ("a=b", "c")

@@ -26,7 +26,7 @@ class Config:
     @property
     def stale_after_s(self) -> float:
         """Container series are withheld when the last good snapshot is older than this."""
-        return max(5.0, 3 * self.scrape_interval_s)
+        return max(10.0, 3 * self.scrape_interval_s)
 
 
 def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
@@ -59,7 +59,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         docker_api_version=env.get("DOCKER_API_VERSION", "").strip() or "1.41",
         label_filters=tuple(part.strip() for part in raw_filter.split(",") if part.strip()),
         scrape_interval_s=_number(env, "SCRAPE_INTERVAL_S", 1.0, 0.1),
-        docker_timeout_s=_number(env, "DOCKER_TIMEOUT_S", 5.0, 0.1),
+        docker_timeout_s=_number(env, "DOCKER_TIMEOUT_S", 3.0, 0.1),
         workers=int(workers),
         service=env.get("SERVICE_NAME", "").strip() or "exporter",
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),

@@ -10,7 +10,49 @@ from datetime import UTC, datetime
 from .catalog import normalize_name
 from .durations import parse_duration
 
-_VOCABULARY = ["the", "model", "considers", "the", "request", "and", "answers", "with", "care", "about", "systems", "queues", "latency", "memory", "budget", "token", "agent", "service", "health", "metric", "circuit", "breaker", "fallback", "retry", "timeout", "signal", "state", "pool", "cache", "graph", "phase", "limit", "cpu", "core", "container", "network", "proxy", "fault", "chaos", "steady", "hypothesis"]
+_VOCABULARY = [
+    "the",
+    "model",
+    "considers",
+    "the",
+    "request",
+    "and",
+    "answers",
+    "with",
+    "care",
+    "about",
+    "systems",
+    "queues",
+    "latency",
+    "memory",
+    "budget",
+    "token",
+    "agent",
+    "service",
+    "health",
+    "metric",
+    "circuit",
+    "breaker",
+    "fallback",
+    "retry",
+    "timeout",
+    "signal",
+    "state",
+    "pool",
+    "cache",
+    "graph",
+    "phase",
+    "limit",
+    "cpu",
+    "core",
+    "container",
+    "network",
+    "proxy",
+    "fault",
+    "chaos",
+    "steady",
+    "hypothesis",
+]
 
 
 class RequestError(Exception):
