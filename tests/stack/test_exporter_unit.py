@@ -60,8 +60,8 @@ def parse_metrics(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], flo
             assert rest.endswith("}"), line
             pairs = []
             for item in rest[:-1].split('",'):
-                key, _, val = item.partition('="')
-                pairs.append((key, val.rstrip('"')))
+                label, _, val = item.partition('="')
+                pairs.append((label, val.rstrip('"')))
             labels = frozenset(pairs)
         else:
             name, labels = head, frozenset()

@@ -255,3 +255,12 @@ def test_client_going_away_mid_stream_frees_the_slot(server: str) -> None:
 def test_empty_prompt_loads_only(server: str) -> None:
     answer = httpx.post(server + "/api/generate", json={"model": "tinyllama"}).json()
     assert answer["done"] is True and answer["done_reason"] == "load" and answer["response"] == ""
+
+
+def test_trace_id_is_echoed(server: str) -> None:
+    response = httpx.post(
+        server + "/api/generate",
+        json={"model": "tinyllama", "prompt": "x", "stream": False, "options": {"num_predict": 1}},
+        headers={"X-Trace-ID": "trace-123", "X-Span-ID": "span-9"},
+    )
+    assert response.status_code == 200 and response.headers["X-Trace-ID"] == "trace-123"

@@ -1,4 +1,4 @@
-"""One JSON object per log line on stdout (rule 7.2)."""
+"""One JSON object per log line on stdout (rule 7.2), the same shape as the agents' logs."""
 
 from __future__ import annotations
 
@@ -14,16 +14,18 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC)
         entry: dict[str, object] = {
-            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
             "level": record.levelname,
             "service": self.service,
-            "logger": record.name,
             "message": record.getMessage(),
+            "logger": record.name,
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            entry.update(fields)
+            for key, value in fields.items():
+                entry.setdefault(key, value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -35,3 +37,4 @@ def setup(service: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("aiohttp.access").disabled = True  # a non-JSON line per request otherwise

@@ -34,6 +34,7 @@ from .pool import LoadError, ModelPool
 from .scheduler import QueueFull, Scheduler
 
 VERSION = "0.5.7"
+TRACE_HEADER, SPAN_HEADER = "X-Trace-ID", "X-Span-ID"
 BUSY = "server busy, please try again.  maximum pending requests exceeded"
 log = logging.getLogger("modelserver")
 
@@ -212,6 +213,7 @@ class ModelServer:
 
     async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
         started = time.monotonic()
+        trace_id = request.headers.get(TRACE_HEADER, "")
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -238,7 +240,7 @@ class ModelServer:
                     answer = chunk(model.name, req.chat, "", done=True)
                     answer["done_reason"] = "unload" if req.keep_alive_s == 0 else "load"
                     return web.json_response(answer)
-                return await self._run(request, req, model, lease.load_duration_s, started)
+                return await self._run(request, req, model, lease.load_duration_s, started, trace_id)
         except LoadError as exc:
             log.error("model load failed", extra={"fields": {"model": model.name, "error": str(exc)}})
             return _error(500, str(exc))
@@ -246,14 +248,22 @@ class ModelServer:
             self.scheduler.release()
 
     async def _run(
-        self, request: web.Request, req: GenerateRequest, model: Model, load_s: float, started: float
+        self,
+        request: web.Request,
+        req: GenerateRequest,
+        model: Model,
+        load_s: float,
+        started: float,
+        trace_id: str,
     ) -> web.StreamResponse:
+        # The caller's trace (rule 7.3): echoed back and logged, its span as our parent.
+        echo = {TRACE_HEADER: trace_id} if trace_id else {}
         loop = asyncio.get_running_loop()
         seconds_per_token = self.config.token_cpu_ms / 1000.0
         eval_started = time.monotonic()
         stream: web.StreamResponse | None = None
         if req.stream:
-            stream = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+            stream = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", **echo})
             await stream.prepare(request)
         pieces: list[str] = []
         for word in words(req.prompt, req.num_predict):
@@ -285,11 +295,13 @@ class ModelServer:
                     "total_ms": round(timings.total_s * 1000, 1),
                     "load_ms": round(load_s * 1000, 1),
                     "eval_ms": round(eval_s * 1000, 1),
+                    "trace_id": trace_id or None,
+                    "parent_span_id": request.headers.get(SPAN_HEADER),
                 }
             },
         )
         if stream is None:
-            return web.json_response(final)
+            return web.json_response(final, headers=echo)
         await stream.write(json.dumps(final).encode() + b"\n")
         await stream.write_eof()
         return stream
