@@ -46,7 +46,7 @@ def parse_text(text: str, path: str = "<string>") -> Catalogue:
 def parse_catalogue(document: Any, path: str) -> Catalogue:
     if document is None:
         raise InputError(path, None, "the file is empty: expected version, scenarios and objectives")
-    top = Fields(document, "slas.yaml", path, 1)
+    top = Fields(document, "", path, 1)
     version = top.integer("version")
     if version != VERSION:
         raise top.error("version", f"unsupported version {version}: this harness reads version {VERSION}")

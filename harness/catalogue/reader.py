@@ -37,7 +37,7 @@ class Fields:
 
     def __init__(self, node: Any, where: str, path: str, line: int | None) -> None:
         if not isinstance(node, dict):
-            raise InputError(path, line, f"{where}: expected a mapping, got {_show(node)}")
+            raise InputError(path, line, f"{where or 'the document'}: expected a mapping, got {_show(node)}")
         self.node = node
         self.where = where
         self.path = getattr(node, "path", path)
@@ -48,8 +48,12 @@ class Fields:
         return self.node.line_of(key) if isinstance(self.node, LinedDict) else self.line
 
     def error(self, key: str | None, message: str) -> InputError:
-        name = f"{self.where}.{key}" if key else self.where
-        return InputError(self.path, self.line_of(key) if key else self.line, f"{name}: {message}")
+        name = self._child(key) if key else self.where
+        where = f"{name}: " if name else ""
+        return InputError(self.path, self.line_of(key) if key else self.line, where + message)
+
+    def _child(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
 
     def has(self, key: str) -> bool:
         return key in self.node
@@ -137,11 +141,11 @@ class Fields:
     def mapping(self, key: str) -> Fields | None:
         """An optional nested mapping."""
         value = self._get(key, None)
-        return None if value is None else Fields(value, f"{self.where}.{key}", self.path, self.line_of(key))
+        return None if value is None else Fields(value, self._child(key), self.path, self.line_of(key))
 
     def section(self, key: str) -> Fields:
         """A required nested mapping."""
-        return Fields(self._get(key, _MISSING), f"{self.where}.{key}", self.path, self.line_of(key))
+        return Fields(self._get(key, _MISSING), self._child(key), self.path, self.line_of(key))
 
     def sequence(self, key: str, default: Any = _MISSING) -> list[Any]:
         value = self._get(key, default)

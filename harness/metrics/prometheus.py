@@ -48,6 +48,10 @@ class PrometheusSource:
     def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
+        except requests.JSONDecodeError as exc:  # a RequestException too, but Prometheus did answer
+            raise MeasurementError(
+                f"Prometheus at {self.url} gave a malformed answer to {what}: {exc}"
+            ) from exc
         except PrometheusApiClientException as exc:
             raise MeasurementError(f"Prometheus at {self.url} refused {what}: {exc}") from exc
         except requests.RequestException as exc:

@@ -19,7 +19,29 @@ from harness.metrics.histogram import (
 from harness.windows import PhaseMarks, ScenarioTimeline, Window
 
 T0 = 1_700_000_000.0
-BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60, math.inf)
+BOUNDS = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1,
+    1.5,
+    2,
+    2.5,
+    3,
+    4,
+    5,
+    7.5,
+    10,
+    15,
+    30,
+    60,
+    math.inf,
+)
 
 
 def timeline(steady: float = 30, fault: float | None = 60, recovery: float = 45) -> ScenarioTimeline:
@@ -30,8 +52,13 @@ def timeline(steady: float = 30, fault: float | None = 60, recovery: float = 45)
     )
 
 
-def context(source: FakeMetricsSource, window: str = "fault", tl: ScenarioTimeline | None = None,
-            scrape: float | None = 1.0, **kwargs: object) -> AnalysisContext:
+def context(
+    source: FakeMetricsSource,
+    window: str = "fault",
+    tl: ScenarioTimeline | None = None,
+    scrape: float | None = 1.0,
+    **kwargs: object,
+) -> AnalysisContext:
     tl = tl or timeline()
     chosen = tl.window(window)  # type: ignore[arg-type]
     assert chosen is not None
@@ -60,8 +87,11 @@ def put_histogram(
         buckets = cumulative(latencies)
         for bucket in buckets:
             le = "+Inf" if math.isinf(bucket.upper) else f"{bucket.upper:g}"
-            fake.put(bucket_increase_query(metric, matchers, span, by), {**labels, "le": le},
-                     [(window.end, bucket.count)])
+            fake.put(
+                bucket_increase_query(metric, matchers, span, by),
+                {**labels, "le": le},
+                [(window.end, bucket.count)],
+            )
         estimate = estimate_quantile(q, buckets)
         value = estimate.value + promql_offset if estimate else math.nan
         fake.put(quantile_query(q, metric, matchers, span, by), labels, [(window.end, value)])
@@ -79,13 +109,15 @@ class BreakerAgent:
     reopen_failures: int = 1
     closes: bool = True
 
-    def simulate(self, tl: ScenarioTimeline, down: tuple[float, float]) -> dict[str, list[tuple[float, float]]]:
+    def simulate(
+        self, tl: ScenarioTimeline, down: tuple[float, float]
+    ) -> dict[str, list[tuple[float, float]]]:
         state, consecutive, opened_at, half_open_at = 0, 0, 0.0, 0.0
         counters = {"opened_total": 0.0, "fallbacks": 0.0, "short_circuits": 0.0, "failures": 0.0}
         last_open_failures = 0.0
-        out: dict[str, list[tuple[float, float]]] = {k: [] for k in
-                                                     ("state", "open_failures", "opened_at", "half_open_at",
-                                                      *counters)}
+        out: dict[str, list[tuple[float, float]]] = {
+            k: [] for k in ("state", "open_failures", "opened_at", "half_open_at", *counters)
+        }
         start, end = tl.whole.start, tl.whole.end
         steps = int(end - start)
         for second in range(steps + 1):
@@ -121,8 +153,13 @@ class BreakerAgent:
         return out
 
 
-def put_breaker(fake: FakeMetricsSource, params: CircuitBreakerParams, series: dict[str, list[tuple[float, float]]],
-                labels: Mapping[str, str] | None = None, omit: Sequence[str] = ()) -> None:
+def put_breaker(
+    fake: FakeMetricsSource,
+    params: CircuitBreakerParams,
+    series: dict[str, list[tuple[float, float]]],
+    labels: Mapping[str, str] | None = None,
+    omit: Sequence[str] = (),
+) -> None:
     labels = labels or {"job": "agent-summarizer", "instance": "summarizer:10200"}
     for name, query in queries(params).items():
         if name not in omit:

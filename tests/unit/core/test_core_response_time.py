@@ -27,7 +27,9 @@ def test_fast_health_checks_pass():
     assert finding.measured == pytest.approx(0.25)
     assert finding.threshold == "max < 1 s"
     assert any("histogram_quantile(1," in q for q in finding.evidence.queries)
-    assert any("increase(http_request_duration_seconds_bucket{" + HEALTH + "}" in q for q in finding.evidence.queries)
+    assert any(
+        "increase(http_request_duration_seconds_bucket{" + HEALTH + "}" in q for q in finding.evidence.queries
+    )
 
 
 def test_slow_api_fails():

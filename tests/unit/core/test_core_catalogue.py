@@ -1,0 +1,149 @@
+"""slas.yaml: the example parses; every mistake is one InputError naming file:line and the field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.analyzers.circuit_breaker import CircuitBreakerParams
+from harness.analyzers.promql import PromqlParams
+from harness.catalogue import load_catalogue, parse_text
+from harness.errors import InputError
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "slas.example.yaml"
+
+GOOD = """\
+version: 1
+scenarios:
+  baseline: {}
+  redis-kill:
+    fault: {kind: container_kill, target: redis}
+objectives:
+  - id: breaker
+    rule: "3.4"
+    scenarios: [redis-kill]
+    window: whole
+    analyzer:
+      name: circuit_breaker
+      params: {dependency: redis, half_open_after: 30s, tolerance: 1500ms}
+  - id: errors
+    rule: 10.3
+    scenarios: all
+    window: fault
+    severity: warn
+    promql: {query: "up", comparator: ">=", threshold: 1}
+"""
+
+
+def error_of(text: str) -> InputError:
+    with pytest.raises(InputError) as caught:
+        parse_text(textwrap.dedent(text), "slas.yaml")
+    message = str(caught.value)
+    assert "\n" not in message
+    return caught.value
+
+
+def test_the_example_parses():
+    catalogue = load_catalogue(EXAMPLE)
+    assert catalogue.version == 1
+    names = [s.name for s in catalogue.scenarios]
+    assert names == ["baseline", "redis-kill", "postgres-pause", "rabbitmq-slow"]
+    assert {o.measurement.analyzer for o in catalogue.objectives} == {
+        "response_time",
+        "circuit_breaker",
+        "no_cascade",
+        "required_metrics",
+        "promql",
+    }
+    assert catalogue.scenario("rabbitmq-slow").fault.attribute("latency") == 5000
+    assert catalogue.defaults.prometheus.url == "http://127.0.0.1:10400"
+
+
+def test_a_good_catalogue_reads_typed_values():
+    catalogue = parse_text(GOOD, "slas.yaml")
+    breaker, errors = catalogue.objectives
+    assert breaker.measurement.params == CircuitBreakerParams(
+        dependency="redis", half_open_after=30.0, tolerance=1.5
+    )
+    assert errors.rule == "10.3"
+    assert errors.severity == "warn"
+    assert errors.scenarios == ("baseline", "redis-kill")
+    assert isinstance(errors.measurement.params, PromqlParams)
+    assert errors.measurement.threshold == ">= 1"
+    assert catalogue.objectives_for("baseline") == (errors,)
+    assert catalogue.scenario("redis-kill").faulted_service == "redis"
+    assert catalogue.scenario("baseline").fault is None
+
+
+def test_lint_sections_are_accepted_as_they_are():
+    catalogue = parse_text(GOOD + "pools:\n  anything: [1, {x: y}]\nlint: 7\n", "slas.yaml")
+    assert len(catalogue.objectives) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        (GOOD + "extra: 1\n", 20, ["extra: unknown key"]),
+        (GOOD.replace("version: 1", "version: 2"), 1, ["unsupported version 2"]),
+        (GOOD.replace("version: 1\n", ""), 1, ["version", "missing required key"]),
+        (
+            GOOD.replace("name: circuit_breaker", "name: breaker_thing"),
+            12,
+            ["unknown analyzer 'breaker_thing'"],
+        ),
+        (
+            GOOD.replace("scenarios: [redis-kill]", "scenarios: [redis-kil]"),
+            9,
+            ["unknown scenario 'redis-kil'"],
+        ),
+        (GOOD.replace("threshold: 1}", "threshold: lots}"), 19, ["threshold", "expected a number"]),
+        (
+            GOOD.replace("tolerance: 1500ms", "tolerance: soon"),
+            13,
+            ["params.tolerance", "expected a duration"],
+        ),
+        (GOOD.replace("tolerance: 1500ms", "tolerance: 0"), 13, ["tolerance", "longer than zero"]),
+        (GOOD.replace("tolerance: 1500ms", "tolrance: 2s"), 13, ["tolrance", "unknown key"]),
+        (GOOD.replace("window: whole", "window: later"), 10, ["window", "expected one of steady, fault"]),
+        (GOOD.replace("severity: warn", "severity: fatal"), 18, ["severity"]),
+        (GOOD.replace('comparator: ">="', 'comparator: "=>"'), 19, ["comparator"]),
+        (GOOD.replace("id: errors", "id: breaker"), 14, ["duplicate id 'breaker' (first at line 7)"]),
+        (GOOD.replace('rule: "3.4"', "rule: three"), 8, ["rule", 'like "3.4"']),
+        (GOOD.replace("target: redis", "target: redis, latency: 5"), 5, ["latency", "unknown attribute"]),
+        (GOOD.replace("kind: container_kill", "kind: meteor"), 5, ["kind", "expected one of container_kill"]),
+        (
+            GOOD.replace("    promql:", "    analyzer: {name: required_metrics}\n    promql:"),
+            14,
+            ["exactly one of 'promql:' or 'analyzer:'"],
+        ),
+        (GOOD.replace("  baseline: {}", "  baseline: {load: {users: 100000}}"), 3, ["users", "max_users"]),
+        (GOOD.replace("  baseline: {}", "  Base Line: {}"), 3, ["scenario name"]),
+        (
+            GOOD.replace("scenarios: [redis-kill]", "scenarios: [baseline]"),
+            9,
+            ["scenario 'baseline' has no fault", "circuit_breaker"],
+        ),
+        (GOOD.replace("version: 1", "version: 1\ndefaults: {prometheus: {url: localhost}}"), 2, ["url"]),
+        ("version: 1\nscenarios: {a: {}}\nobjectives: []\n", 3, ["no objectives"]),
+        ("version: 1\nscenarios: [a]\n", 2, ["scenarios", "expected a mapping"]),
+        ("version: 1\nobjectives:\n  - id: x\n   rule: 1\n", 4, ["invalid YAML"]),
+    ],
+)
+def test_mistakes_name_file_line_and_field(text, line, words):
+    error = error_of(text)
+    assert error.path == "slas.yaml"
+    assert error.line == line, str(error)
+    for word in words:
+        assert word in str(error)
+    assert str(error).startswith(f"slas.yaml:{line}")
+
+
+def test_missing_file_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_catalogue(tmp_path / "nope.yaml")
+
+
+def test_empty_file_is_an_input_error():
+    assert "empty" in str(error_of(""))
