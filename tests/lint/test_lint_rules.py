@@ -161,6 +161,7 @@ def test_2_3_bounded_on_failure_passes(tmp_path: Path) -> None:
         ("on-failure", None, "unbounded"),
         (None, {"condition": "on-failure", "max_attempts": 5}, "max_attempts 5"),
         (None, {"condition": "on-failure"}, "without max_attempts"),
+        (None, {"condition": "on-failure", "max_attempts": 0}, "0 means unlimited"),
         (None, {"condition": "any", "max_attempts": 3}, "condition any"),
         (None, None, "no restart policy"),
     ],

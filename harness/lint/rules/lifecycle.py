@@ -88,6 +88,10 @@ def check_restart(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
                     policy.loc,
                     f"restart_policy without max_attempts retries forever (rule: {limit})",
                 )
+            elif policy.max_attempts.value == 0:
+                yield error(
+                    "2.3", service, policy.max_attempts.loc, f"max_attempts 0 means unlimited (rule: {limit})"
+                )
             elif policy.max_attempts.value > spec.max_attempts:
                 yield error(
                     "2.3",
