@@ -9,6 +9,8 @@ windows share an edge without overlapping.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -107,3 +109,42 @@ class ScenarioTimeline:
     def phases(self) -> tuple[Window, ...]:
         """The consecutive phase windows (without ``whole``), in time order."""
         return tuple(w for w in (self.steady, self.fault, self.recovery) if w is not None)
+
+
+class PhaseClock:
+    """Records a scenario's phase changes as they happen, on the wall clock Prometheus stamps samples
+    with (unix seconds: these are instants to query at, not durations, so not ``time.monotonic``)."""
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self._now = now
+        self._steady: float | None = None
+        self._fault_start: float | None = None
+        self._fault_end: float | None = None
+
+    def start(self) -> float:
+        """The steady window begins (load running, no fault)."""
+        self._steady = self._now()
+        return self._steady
+
+    def fault_started(self) -> float:
+        """The fault is in force (and proven so): the fault window begins."""
+        if self._steady is None or self._fault_start is not None:
+            raise ValueError("fault_started() comes once, after start()")
+        self._fault_start = self._now()
+        return self._fault_start
+
+    def fault_ended(self) -> float:
+        """The fault is reverted: the recovery window begins."""
+        if self._fault_start is None or self._fault_end is not None:
+            raise ValueError("fault_ended() comes once, after fault_started()")
+        self._fault_end = self._now()
+        return self._fault_end
+
+    def finish(self) -> ScenarioTimeline:
+        """The run is over: its timeline. A fault still in force ends here too (the run was cut short)."""
+        if self._steady is None:
+            raise ValueError("finish() needs start() first")
+        end = self._now()
+        if self._fault_start is not None and self._fault_end is None:
+            self._fault_end = end
+        return ScenarioTimeline.from_marks(PhaseMarks(self._steady, end, self._fault_start, self._fault_end))

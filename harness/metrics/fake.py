@@ -31,13 +31,6 @@ class FakeMetricsSource:
         ordered = tuple(Sample(float(t), float(v)) for t, v in sorted(samples))
         self._series.setdefault(query, []).append(Series(labels_of(labels), ordered))
 
-    def put_constant(
-        self, query: str, labels: Mapping[str, str], value: float, start: float, end: float, step: float = 1.0
-    ) -> None:
-        """A series holding ``value`` at every ``step`` from start to end inclusive."""
-        count = round((end - start) / step)
-        self.put(query, labels, ((start + i * step, value) for i in range(count + 1)))
-
     def fail(self, reason: str) -> None:
         self._failure = reason
 

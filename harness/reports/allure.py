@@ -71,8 +71,10 @@ class AllureWriter:
     def write(self, verdict: Verdict, steps: Sequence[ReportStep] = ()) -> Path:
         evidence = verdict.evidence
         window = evidence.window
-        start = window.start if window else min((s.start for s in steps), default=0.0)
-        stop = window.end if window else max((s.stop for s in steps), default=0.0)
+        # A verdict without a window (skipped) spans its scenario's phases, or the runner's steps.
+        spans = [window] if window else list(evidence.phases)
+        start = min([w.start for w in spans] + [s.start for s in steps], default=0.0)
+        stop = max([w.end for w in spans] + [s.stop for s in steps], default=0.0)
         attachments = [
             self.attach("PromQL", "\n\n".join(evidence.queries) or "(no query)", "text/plain", "txt"),
             self.attach(

@@ -147,3 +147,28 @@ def test_missing_file_is_an_input_error(tmp_path):
 
 def test_empty_file_is_an_input_error():
     assert "empty" in str(error_of(""))
+
+
+def test_slas_command_lists_scenarios_and_objectives(capsys):
+    import argparse
+
+    from harness.catalogue import command
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    assert command.run(parser.parse_args(["--slas", str(EXAMPLE)])) == 0
+    out = capsys.readouterr().out
+    assert "4 scenarios, 9 objectives" in out
+    assert "redis-kill: container_kill redis" in out
+    assert "breaker-redis (rule 3.4, gate, whole window of redis-kill)" in out
+
+
+def test_slas_command_reports_a_bad_file_as_input_error(tmp_path):
+    import argparse
+
+    from harness.catalogue import command
+
+    bad = tmp_path / "slas.yaml"
+    bad.write_text("version: 1\nscenarios: {a: {}}\nobjectives: [{id: x}]\n")
+    with pytest.raises(InputError, match=r"slas.yaml:3: objectives\[x\].rule: missing required key"):
+        command.run(argparse.Namespace(slas=str(bad)))

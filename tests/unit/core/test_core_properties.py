@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 from core_synth import BOUNDS, cumulative
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from harness.metrics.counters import increase
 from harness.metrics.histogram import Bucket, estimate_quantile
 from harness.metrics.port import Sample
 from harness.metrics.resolution import COMPARATORS, compare, decide
-from harness.windows import PhaseMarks, ScenarioTimeline, Window
+from harness.windows import PhaseClock, PhaseMarks, ScenarioTimeline, Window
 
 settings.register_profile("core", deadline=None, max_examples=150)
 settings.load_profile("core")
@@ -130,3 +131,30 @@ def test_promql_range_is_whole_milliseconds(start, duration):
     text = Window("w", start, start + duration).promql_range()
     assert text.endswith("ms") and int(text[:-2]) >= 1
     assert abs(int(text[:-2]) - duration * 1000) <= max(1.0, 0.5)
+
+
+def test_phase_clock_records_the_timeline_in_order():
+    ticks = iter([100.0, 130.0, 190.0, 235.0])
+    clock = PhaseClock(now=lambda: next(ticks))
+    clock.start()
+    clock.fault_started()
+    clock.fault_ended()
+    timeline = clock.finish()
+    assert (timeline.steady.start, timeline.fault.start, timeline.recovery.start, timeline.whole.end) == (
+        100.0,
+        130.0,
+        190.0,
+        235.0,
+    )
+
+
+def test_phase_clock_rejects_out_of_order_marks_and_closes_a_cut_short_fault():
+    ticks = iter([1.0, 2.0, 3.0])
+    clock = PhaseClock(now=lambda: next(ticks))
+    with pytest.raises(ValueError):
+        clock.fault_started()
+    clock.start()
+    clock.fault_started()
+    timeline = clock.finish()
+    assert timeline.fault == Window("fault", 2.0, 3.0)
+    assert timeline.recovery is not None and timeline.recovery.empty

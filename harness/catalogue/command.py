@@ -1,0 +1,46 @@
+"""`python -m harness slas`: check an SLA catalogue and show what it will judge."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.catalogue.model import Catalogue, Scenario
+from harness.catalogue.parse import load_catalogue
+
+HELP = "check slas.yaml (one error with file:line, exit 2) and list its scenarios and objectives"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--slas", default="slas.yaml", help="the SLA catalogue (default: slas.yaml)")
+
+
+def _scenario_line(scenario: Scenario) -> str:
+    w, load = scenario.windows, scenario.load
+    if scenario.fault is None:
+        timing, fault = f"steady {w.steady:g} s", "no fault"
+    else:
+        timing = f"steady {w.steady:g} s, fault {w.fault:g} s, recovery {w.recovery:g} s"
+        attributes = ", ".join(f"{k}={v:g}" for k, v in scenario.fault.attributes)
+        fault = f"{scenario.fault.kind} {scenario.fault.target}" + (f" ({attributes})" if attributes else "")
+    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s"
+
+
+def summary(catalogue: Catalogue) -> str:
+    lines = [
+        f"{catalogue.path}: {len(catalogue.scenarios)} scenarios, {len(catalogue.objectives)} objectives",
+        "scenarios:",
+    ]
+    lines += [_scenario_line(s) for s in catalogue.scenarios]
+    lines.append("objectives:")
+    for o in catalogue.objectives:
+        where = "all" if len(o.scenarios) == len(catalogue.scenarios) else ", ".join(o.scenarios)
+        lines.append(
+            f"  {o.id} (rule {o.rule}, {o.severity}, {o.window} window of {where}): "
+            f"{o.measurement.analyzer}: {o.measurement.threshold}"
+        )
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    print(summary(load_catalogue(args.slas)))
+    return 0
