@@ -346,8 +346,9 @@ class Agent:
     # ---------------------------------------------------------------- the task pipeline
 
     async def run_task(self, task_id: str, task: TaskInput, *, source: str) -> TaskResult:
-        """(Redis cache -> Ollama on a miss) alongside the peers, then Postgres; each step only when
-        configured.
+        """Redis cache -> Ollama on a miss -> cache write -> Postgres row, and meanwhile each peer's
+        /api/task (they need nothing of ours), so one slow dependency costs one timeout.  Each step
+        only when configured.
 
         One attempt per dependency; a failure or an open breaker is served by that
         dependency's fallback, or raises Unavailable when fallbacks are disabled.
@@ -371,16 +372,14 @@ class Agent:
             if lookup.loaded:
                 log.info("model loaded", extra=fields(model=task.model, evicted=list(lookup.evicted)))
 
-        key = (
-            "agent:"
-            + hashlib.sha256(f"{self.cfg.ollama_model}\0{task.model}\0{task.text}".encode()).hexdigest()
-        )
-        cached: str | None = None
-        cache_usable = self.redis is not None
-
-        async def local() -> str:
-            """Cache lookup, then the model on a miss."""
-            nonlocal cached, cache_usable
+        async def local() -> tuple[str, bool]:
+            """The agent's own work; returns (result, served from cache)."""
+            key = (
+                "agent:"
+                + hashlib.sha256(f"{self.cfg.ollama_model}\0{task.model}\0{task.text}".encode()).hexdigest()
+            )
+            cached: str | None = None
+            cache_usable = self.redis is not None
             if self.redis is not None:
                 redis, redis_guard = self.redis
                 try:
@@ -389,15 +388,37 @@ class Agent:
                     cache_usable = False
                     degrade(exc)
             if cached is not None:
-                return cached
-            if self.ollama is None:
-                return f"{self.cfg.agent_name} processed {len(task.text)} chars"
-            ollama, ollama_guard = self.ollama
-            try:
-                return await ollama_guard.call(lambda: ollama.generate(task.text))
-            except DependencyError as exc:
-                degrade(exc)
-                return DEGRADED
+                text = cached
+            elif self.ollama is None:
+                text = f"{self.cfg.agent_name} processed {len(task.text)} chars"
+            else:
+                ollama, ollama_guard = self.ollama
+                try:
+                    text = await ollama_guard.call(lambda: ollama.generate(task.text))
+                except DependencyError as exc:
+                    degrade(exc)
+                    text = DEGRADED
+            if self.redis is not None and cache_usable and cached is None and text != DEGRADED:
+                redis, redis_guard = self.redis
+                try:
+                    await redis_guard.call(lambda: redis.set(key, text))
+                except DependencyError as exc:
+                    degrade(exc)
+            if self.postgres is not None:
+                postgres, postgres_guard = self.postgres
+                try:
+                    await postgres_guard.call(
+                        lambda: postgres.insert(
+                            task_id=task_id,
+                            service=self.cfg.agent_name,
+                            source=source,
+                            text=task.text,
+                            result=text,
+                        )
+                    )
+                except DependencyError as exc:
+                    degrade(exc)
+            return text, cached is not None
 
         async def ask(peer: PeerAgent, guard: Guard) -> tuple[str, str]:
             try:
@@ -406,7 +427,6 @@ class Agent:
                 degrade(exc)
                 return peer.name, DEGRADED
 
-        # peers do not need our cache or model: ask them meanwhile, so one slow dependency costs one timeout
         refused: BaseException | None = None
         try:
             async with asyncio.TaskGroup() as group:
@@ -416,32 +436,9 @@ class Agent:
             refused = failed.exceptions[0]
         if refused is not None:
             raise refused
-        text = mine.result()
-        peers = [a.result() for a in asked]
-
-        if self.redis is not None and cache_usable and cached is None and text != DEGRADED:
-            redis, redis_guard = self.redis
-            try:
-                await redis_guard.call(lambda: redis.set(key, text))
-            except DependencyError as exc:
-                degrade(exc)
-
-        if self.postgres is not None:
-            postgres, postgres_guard = self.postgres
-            try:
-                await postgres_guard.call(
-                    lambda: postgres.insert(
-                        task_id=task_id,
-                        service=self.cfg.agent_name,
-                        source=source,
-                        text=task.text,
-                        result=text,
-                    )
-                )
-            except DependencyError as exc:
-                degrade(exc)
-
-        return TaskResult(task_id, text, tuple(dict.fromkeys(fallbacks)), tuple(peers), cached is not None)
+        text, from_cache = mine.result()
+        peers = tuple(a.result() for a in asked)
+        return TaskResult(task_id, text, tuple(dict.fromkeys(fallbacks)), peers, from_cache)
 
     async def _publish(self, item: BufferedTask, *, timeout: float | None = None) -> None:
         assert self.rabbitmq is not None

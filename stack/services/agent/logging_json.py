@@ -49,6 +49,7 @@ def setup(service: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # library warnings become JSON lines too, not raw stderr text
     # aiohttp's own access log would be a second, non-JSON line per request; ours replaces it
     logging.getLogger("aiohttp.access").disabled = True
 

@@ -115,18 +115,19 @@ class Consumer:
         self._policy = policy
         self._connection: aiormq.abc.AbstractConnection | None = None
         self._stopping = asyncio.Event()
-        self.connected = False
+        self.consumed = False  # the current connection reached basic.consume
 
     async def run(self) -> None:
         failures = 0
         while not self._stopping.is_set():
             try:
                 await self._consume_once()
-                failures = 0
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                failures += 1
+                # a connection that got as far as consuming starts a fresh backoff series
+                failures = 1 if self.consumed else failures + 1
+                self.consumed = False
                 wait = self._policy.delay(failures)
                 log.warning("queue consumer lost (%s); reconnecting in %.1f s", _short(exc), wait)
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -140,7 +141,7 @@ class Consumer:
             await declare_topology(channel)
             await channel.basic_qos(prefetch_count=PREFETCH)
             await channel.basic_consume(QUEUE, self._on_message, no_ack=False)
-            self.connected = True
+            self.consumed = True
             log.info("consuming queue %s", QUEUE)
             stop = asyncio.ensure_future(self._stopping.wait())
             try:
@@ -150,7 +151,6 @@ class Consumer:
             if not self._stopping.is_set():
                 raise ConnectionError("connection to RabbitMQ closed")
         finally:
-            self.connected = False
             self._connection = None
             if not connection.is_closed:
                 close_in_background("rabbitmq-consumer", connection.close())
