@@ -246,7 +246,7 @@ def _parse_pools(node: object) -> tuple[Pool, ...]:
     return tuple(result)
 
 
-def _parse_affinity(node: object, config: LintConfig) -> dict[str, Any]:
+def _parse_affinity(node: object) -> dict[str, Any]:
     body = _mapping(node, "lint.cpu_affinity", {"reference_cores", "host_cores", "tiers"})
     out: dict[str, Any] = {}
     if "reference_cores" in body:
@@ -296,7 +296,7 @@ def _simple(attr: str, parse: Callable[[Any], Any]) -> Callable[[LinedDict, str,
 _LINT_KEYS: dict[str, Callable[[LinedDict, str, LintConfig], dict[str, Any]]] = {
     "memory_reservation_ratio": _simple("memory_reservation_ratio", _ratio),
     "cpu_reservation_ratio": _simple("cpu_reservation_ratio", _ratio),
-    "cpu_affinity": lambda lint, key, config: _parse_affinity(lint[key], config),
+    "cpu_affinity": lambda lint, key, _config: _parse_affinity(lint[key]),
     "healthcheck": lambda lint, key, config: {
         "healthcheck": _spec(
             lint[key],

@@ -65,7 +65,6 @@ def _case_rules(report: Report) -> list[tuple[str, str]]:
 
 
 def render_junit(report: Report) -> str:
-    s = report.summary
     by_case: dict[tuple[str, str], list[Finding]] = {}
     for finding in report.findings:
         by_case.setdefault((finding.service, finding.rule), []).append(finding)
@@ -112,7 +111,6 @@ def render_junit(report: Report) -> str:
     )
     suites.append(suite)
     ET.indent(suites)
-    _ = s
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 

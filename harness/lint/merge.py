@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from harness.errors import InputError
 from harness.yamlsource import LinedDict, LinedList
 
 
@@ -87,16 +88,16 @@ def copy_dict(mapping: LinedDict) -> TrackedDict:
     return result
 
 
-def as_mapping(value: object, list_item: Callable[[Any], tuple[str, Any]]) -> object:
+def as_mapping(value: object, list_item: Callable[[Any], tuple[str, Any]], field: str) -> object:
     """The mapping form of a field written either as a mapping or as a list (``KEY=VALUE``, names)."""
     if not isinstance(value, LinedList):
         return value
     result = new_dict(value)
     for index, item in enumerate(value):
-        if isinstance(item, LinedDict | LinedList):
-            continue  # malformed; the model reports it
-        key, mapped = list_item(item)
         loc = item_loc(value, index)
+        if isinstance(item, LinedDict | LinedList) or item is None:
+            raise InputError(loc.file, loc.line, f"{field}: each list item must be a string")
+        key, mapped = list_item(item)
         result[key] = mapped
         result.key_lines[key] = loc.line
         result.key_paths[key] = loc.file
@@ -109,11 +110,7 @@ def _key_value(item: object) -> tuple[str, Any]:
 
 
 def _name_only(item: object) -> tuple[str, Any]:
-    return str(item), None
-
-
-def _depends_item(item: object) -> tuple[str, Any]:
-    return str(item), None  # condition service_started, as Compose reads the list form
+    return str(item), None  # depends_on: condition service_started, as Compose reads the list form
 
 
 # Fields written as a list or a mapping, merged by key.
@@ -123,7 +120,7 @@ BY_KEY: dict[str, Callable[[Any], tuple[str, Any]]] = {
     "extra_hosts": _key_value,
     "sysctls": _key_value,
     "annotations": _key_value,
-    "depends_on": _depends_item,
+    "depends_on": _name_only,
     "networks": _name_only,
 }
 # Sequences concatenated without duplicates.
@@ -156,7 +153,7 @@ def normalize_service(service: LinedDict) -> TrackedDict:
     result = copy_dict(service)
     for field, item in BY_KEY.items():
         if field in result:
-            result[field] = as_mapping(result[field], item)
+            result[field] = as_mapping(result[field], item, field)
     for field in UNIQUE_LISTS:
         value = result.get(field)
         if isinstance(value, str | int) and not isinstance(value, bool):

@@ -145,7 +145,9 @@ def _mapping(container: LinedDict, key: str, what: str) -> LinedDict:
         return empty
     if not isinstance(value, LinedDict):
         loc = key_loc(container, key)
-        raise InputError(loc.file, loc.line, f"{what}.{key} must be a mapping")
+        raise InputError(
+            loc.file, loc.line, f"{what}.{key} must be a mapping" if what else f"{key} must be a mapping"
+        )
     return value
 
 
@@ -365,10 +367,6 @@ def _suppressions(service: LinedDict, what: str) -> tuple[Suppression, ...]:
     return tuple(result)
 
 
-def _labels(service: LinedDict, what: str) -> LinedDict:
-    return _mapping(service, "labels", what)
-
-
 def _label(labels: LinedDict, key: str) -> Located[str] | None:
     value = labels.get(key)
     return None if value is None else Located(str(value).strip(), key_loc(labels, key))
@@ -387,7 +385,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
 
     image = _parse(service, "image", what, _text)
     environment = _environment(service, what)
-    labels = _labels(service, what)
+    labels = _mapping(service, "labels", what)
 
     tier_label = _label(labels, TIER_LABEL)
     tier_inferred = None
@@ -452,7 +450,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
 
 
 def build_networks(document: LinedDict) -> dict[str, Network]:
-    networks = _mapping(document, "networks", "top level")
+    networks = _mapping(document, "networks", "")
     result = {}
     for name, spec in networks.items():
         loc = key_loc(networks, name)

@@ -45,6 +45,11 @@ def may_publish_on_loopback(service: Service, config: LintConfig) -> bool:
 def check_publishing(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     for service in model.services:
         if service.tier.value == "gateway":
+            if service.tier_inferred and service.ports:
+                yield warning(
+                    "3.2", service, service.ports[0].loc,
+                    f"publishes ports as the gateway{service.tier_note()}: label sutazai.tier: gateway if it is",
+                )  # fmt: skip
             continue
         for located in service.ports:
             spec = located.value
