@@ -60,6 +60,10 @@ class Evidence:
     figures: tuple[Figure, ...] = ()
     checks: tuple[Check, ...] = ()
     samples: tuple[Series, ...] = ()
+    plot: tuple[Series, ...] = ()
+    """The series worth drawing over the timeline (a subset of, or derived from, the samples)."""
+    limit: float | None = None
+    """The numeric threshold, when there is one, for the plot."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,12 +8,12 @@ reads it from its type hints) and a one-line description of its threshold.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from harness.metrics.port import Labels, MetricsSource, Series
-from harness.verdict import Check, Evidence, Figure, Finding, combine
+from harness.verdict import Check, Evidence, Figure, Finding, Measured, combine
 from harness.windows import ScenarioTimeline, Window
 
 P = TypeVar("P")
@@ -71,13 +71,21 @@ class Recorder:
         self.samples.extend(answer)
         return answer
 
-    def evidence(self, context: AnalysisContext, figures: list[Figure]) -> Evidence:
+    def evidence(
+        self,
+        context: AnalysisContext,
+        figures: list[Figure],
+        plot: tuple[Series, ...] = (),
+        limit: float | None = None,
+    ) -> Evidence:
         return Evidence(
             queries=tuple(self.queries),
             window=context.window,
             phases=context.timeline.phases,
             figures=tuple(figures),
             samples=tuple(self.samples),
+            plot=plot,
+            limit=limit,
         )
 
 
@@ -91,13 +99,15 @@ def key_text(labels: Labels) -> str:
     return "/".join(v for _, v in labels) or "all"
 
 
-def conclude(checks: list[Check], threshold: str, evidence: Evidence, empty_reason: str) -> Finding:
+def conclude(
+    checks: list[Check], threshold: str, evidence: Evidence, empty_reason: str, measured: Measured = None
+) -> Finding:
     """A finding from sub-checks: the combined status, the reason naming the checks that decided it,
-    and every figure as the measured value."""
+    and as the measured value ``measured`` or else every figure."""
     status = combine(c.status for c in checks)
     deciding = [c for c in checks if c.status == status]
     reason = "; ".join(f"{c.name}: {c.detail}" for c in deciding) if checks else empty_reason
-    full = Evidence(
-        evidence.queries, evidence.window, evidence.phases, evidence.figures, tuple(checks), evidence.samples
+    full = replace(evidence, checks=tuple(checks))
+    return Finding(
+        status, measured if measured is not None else evidence.figures or None, threshold, reason, full
     )
-    return Finding(status, evidence.figures or None, threshold, reason, full)

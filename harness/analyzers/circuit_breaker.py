@@ -3,7 +3,8 @@
 For every service instance with a breaker on the faulted dependency (or with failed calls to it):
 
 1. closed before the fault (else the run cannot judge it: error);
-2. opened during the fault (a service whose calls failed but whose breaker never opened: fail);
+2. opened during the fault (a service whose calls failed, or stopped completing, but whose breaker
+   never opened: fail);
 3. opened after exactly ``failure_threshold`` consecutive failures (``circuit_breaker_last_open_failures``);
 4. stayed open until it half-opened, short-circuiting calls and serving fallbacks meanwhile;
 5. half-opened ``half_open_after`` +/- ``tolerance`` seconds after each opening, from the exact
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text, selector
 from harness.metrics.counters import increase, value_at
-from harness.metrics.port import Labels, Sample
+from harness.metrics.port import Sample
 from harness.metrics.resolution import scrape_guard
 from harness.verdict import Check, Figure, Finding, Status
 from harness.windows import Seconds, Window
@@ -67,6 +68,7 @@ class _Instance:
     fallbacks: tuple[Sample, ...]
     short_circuits: tuple[Sample, ...]
     failures: tuple[Sample, ...]
+    calls: tuple[Sample, ...]
 
 
 def queries(p: CircuitBreakerParams) -> dict[str, str]:
@@ -83,6 +85,7 @@ def queries(p: CircuitBreakerParams) -> dict[str, str]:
         "fallbacks": f"sum by ({by}) (fallback_responses_total{{{dep}}})",
         "short_circuits": f"sum by ({by}) (dependency_requests_total{{{short_circuited}}})",
         "failures": f"sum by ({by}) (dependency_requests_total{{{failed}}})",
+        "calls": f"sum by ({by}) (dependency_requests_total{{{dep}}})",
     }
 
 
@@ -96,9 +99,8 @@ def run(context: AnalysisContext, params: CircuitBreakerParams) -> Finding:
     guard = scrape_guard(whole, context.scrape_interval, context.min_scrapes, timing=params.tolerance)
     if guard:
         return conclude([Check("resolution", "error", guard)], threshold, recorder.evidence(context, []), "")
-    answers: dict[str, dict[Labels, tuple[Sample, ...]]] = {}
-    for name, query in queries(params).items():
-        answers[name] = {s.key(params.by): s.samples for s in recorder.range(query, whole, context.step)}
+    raw = {name: recorder.range(query, whole, context.step) for name, query in queries(params).items()}
+    answers = {name: {s.key(params.by): s.samples for s in series} for name, series in raw.items()}
     keys = sorted(set(answers["state"]) | set(answers["failures"]))
     checks: list[Check] = []
     figures: list[Figure] = []
@@ -110,7 +112,7 @@ def run(context: AnalysisContext, params: CircuitBreakerParams) -> Finding:
     return conclude(
         checks,
         threshold,
-        recorder.evidence(context, figures),
+        recorder.evidence(context, figures, plot=raw["state"]),
         f"no circuit_breaker_state or dependency_requests_total for dependency '{params.dependency}'",
     )
 
@@ -195,6 +197,17 @@ class _Judge:
                 "fail",
                 f"never opened during the fault although {failed_calls:g} "
                 f"calls to '{self.p.dependency}' failed",
+            )
+        completed = increase(d.calls, fault.start, fault.end) or 0.0
+        before = increase(d.calls, self.whole.start, fault.start) or 0.0
+        if completed == 0 and before > 0:
+            # Calls that neither succeed nor fail are hanging: without a timeout no failure is ever
+            # counted, so the breaker cannot open.
+            return self.check(
+                "opened",
+                "fail",
+                f"never opened: no call to '{self.p.dependency}' completed during the fault ({before:g} did "
+                "before it), they hang instead of failing (no timeout?)",
             )
         return self.check(
             "opened",

@@ -19,7 +19,7 @@ from harness.metrics.histogram import (
     estimate_quantile,
     quantile_query,
 )
-from harness.metrics.port import Labels
+from harness.metrics.port import Labels, Series
 from harness.metrics.resolution import Comparator, decide, scrape_guard
 from harness.verdict import Check, Figure
 
@@ -115,6 +115,16 @@ def _judge(
     return PercentileResult(
         group, Check(label, "pass" if outcome else "fail", f"{where} {verb} {spec.text()}"), promql
     )
+
+
+def percentile_trend(
+    context: AnalysisContext, recorder: Recorder, spec: PercentileSpec
+) -> tuple[Series, ...]:
+    """The percentile over the whole scenario, each point over the last 4 scrapes: for the timeline
+    plot only, never for the decision."""
+    span = f"{max(1, round(4 * context.step * 1000))}ms"
+    query = quantile_query(PERCENTILES[spec.percentile], spec.metric, spec.matchers, span, spec.by)
+    return tuple(s for s in recorder.range(query, context.timeline.whole, context.step) if s.finite())
 
 
 def worst(values: list[float], comparator: Comparator) -> float | None:

@@ -70,16 +70,13 @@ def run(context: AnalysisContext, params: PromqlParams) -> Finding:
                     f"{shown} {'meets' if outcome else 'breaks'} {threshold}",
                 )
             )
-    finding = conclude(
+    return conclude(
         checks,
         threshold,
-        recorder.evidence(context, figures),
+        recorder.evidence(context, figures, limit=params.threshold),
         f"no data: the query answered nothing at the end of window '{context.window.name}'",
+        worst(values, params.comparator) if params.comparator != "==" else (values[0] if values else None),
     )
-    measured = (
-        worst(values, params.comparator) if params.comparator != "==" else (values[0] if values else None)
-    )
-    return Finding(finding.status, measured, finding.threshold, finding.reason, finding.evidence)
 
 
 ANALYZER = AnalyzerSpec("promql", PromqlParams, run, describe)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude
-from harness.analyzers.percentile import PercentileSpec, figure, measure_percentile, worst
+from harness.analyzers.percentile import PercentileSpec, figure, measure_percentile, percentile_trend, worst
 from harness.verdict import Finding
 from harness.windows import Seconds
 
@@ -57,12 +57,15 @@ def run(context: AnalysisContext, params: ResponseTimeParams) -> Finding:
     recorder = Recorder(context.source)
     spec = params.spec()
     results = measure_percentile(context, recorder, spec, params.percentile)
+    trend = percentile_trend(context, recorder, spec) if any(r.value is not None for r in results) else ()
     figures = [f for f in (figure(r, params.percentile) for r in results) if f is not None]
-    finding = conclude(
-        [r.check for r in results], describe(params), recorder.evidence(context, figures), "no data"
+    return conclude(
+        [r.check for r in results],
+        describe(params),
+        recorder.evidence(context, figures, plot=trend, limit=params.threshold),
+        "no data",
+        worst([r.value for r in results if r.value is not None], params.comparator),
     )
-    measured = worst([r.value for r in results if r.value is not None], params.comparator)
-    return Finding(finding.status, measured, finding.threshold, finding.reason, finding.evidence)
 
 
 ANALYZER = AnalyzerSpec("response_time", ResponseTimeParams, run, describe)

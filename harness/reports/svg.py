@@ -1,5 +1,6 @@
 """A timeline plot as a self-contained SVG: the scenario's phases as bands (the fault shaded), the
-measured window outlined, and the evidence series as lines (single samples as dots)."""
+measured window outlined, the threshold as a dashed line, and the evidence's plot series (or else its
+samples) as lines, single samples as dots."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from harness.verdict import Verdict
 from harness.windows import Window
 
 WIDTH, HEIGHT = 760, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 96
+LEFT, RIGHT, TOP, BOTTOM = 64, 40, 28, 110
 MAX_SERIES = 10
 _PHASE_FILL = {"steady": "#e8f1fb", "fault": "#f8c9c4", "recovery": "#e3f4e1"}
 _PALETTE = (
@@ -51,12 +52,14 @@ def _span(verdict: Verdict, series: Sequence[Series]) -> tuple[float, float]:
 
 
 def timeline_svg(verdict: Verdict) -> str:
-    series = [s for s in verdict.evidence.samples if s.finite()][:MAX_SERIES]
+    evidence = verdict.evidence
+    series = [s for s in (evidence.plot or evidence.samples) if s.finite()][:MAX_SERIES]
     t0, t1 = _span(verdict, series)
     values = [p.value for s in series for p in s.finite()]
-    v0, v1 = (min(values), max(values)) if values else (0.0, 1.0)
-    if v1 == v0:
-        v0, v1 = v0 - 1.0, v1 + 1.0
+    if evidence.limit is not None:
+        values.append(evidence.limit)
+    v0, v1 = (min(0.0, *values), max(values)) if values else (0.0, 1.0)  # from zero: honest proportions
+    v1 = v1 + 0.05 * (v1 - v0) if v1 > v0 else v0 + 1.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(t: float) -> float:
@@ -93,11 +96,19 @@ def timeline_svg(verdict: Verdict) -> str:
             parts.append(
                 f'<polyline class="series" points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
             )
-        legend_y = HEIGHT - BOTTOM + 34 + (index // 2) * 13
+        legend_y = HEIGHT - BOTTOM + 52 + (index // 2) * 13
         legend_x = LEFT + (index % 2) * (plot_w // 2)
         parts.append(
             f'<rect x="{legend_x}" y="{legend_y - 8}" width="10" height="3" fill="{colour}"/>'
             f'<text x="{legend_x + 14}" y="{legend_y - 4}">{escape(_label(item)[:60])}</text>'
+        )
+    if evidence.limit is not None:
+        level = y(evidence.limit)
+        parts.append(
+            f'<line class="limit" x1="{LEFT}" y1="{level:.1f}" x2="{WIDTH - RIGHT}" y2="{level:.1f}" '
+            f'stroke="#c00" stroke-dasharray="6 3"/>'
+            f'<text x="{WIDTH - RIGHT - 2}" y="{level - 3:.1f}" text-anchor="end" fill="#c00">'
+            f"{escape(verdict.threshold[:60])}</text>"
         )
     if not series:
         parts.append(
@@ -130,7 +141,8 @@ def _axes(t0: float, t1: float, v0: float, v1: float, x: Scale, y: Scale) -> lis
     ]
     for i in range(5):
         t = t0 + (t1 - t0) * i / 4
-        parts.append(f'<text x="{x(t):.1f}" y="{bottom + 14}" text-anchor="middle">{_clock(t)}</text>')
+        anchor = "start" if i == 0 else "end" if i == 4 else "middle"
+        parts.append(f'<text x="{x(t):.1f}" y="{bottom + 14}" text-anchor="{anchor}">{_clock(t)}</text>')
         v = v0 + (v1 - v0) * i / 4
         parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{_tick(v)}</text>')
     parts.append(

@@ -108,12 +108,19 @@ class BreakerAgent:
     rate: int = 4
     reopen_failures: int = 1
     closes: bool = True
+    hangs: bool = False
 
     def simulate(
         self, tl: ScenarioTimeline, down: tuple[float, float]
     ) -> dict[str, list[tuple[float, float]]]:
         state, consecutive, opened_at, half_open_at = 0, 0, 0.0, 0.0
-        counters = {"opened_total": 0.0, "fallbacks": 0.0, "short_circuits": 0.0, "failures": 0.0}
+        counters = {
+            "opened_total": 0.0,
+            "fallbacks": 0.0,
+            "short_circuits": 0.0,
+            "failures": 0.0,
+            "calls": 0.0,
+        }
         last_open_failures = 0.0
         out: dict[str, list[tuple[float, float]]] = {
             k: [] for k in ("state", "open_failures", "opened_at", "half_open_at", *counters)
@@ -122,11 +129,21 @@ class BreakerAgent:
         steps = int(end - start)
         for second in range(steps + 1):
             t0 = start + second
+            # a scrape at t0 sees what happened before t0, then this second's calls are made
+            out["state"].append((t0, float(state)))
+            out["open_failures"].append((t0, last_open_failures))
+            out["opened_at"].append((t0, opened_at))
+            out["half_open_at"].append((t0, half_open_at))
+            for name, value in counters.items():
+                out[name].append((t0, value))
             for i in range(self.rate if second < steps else 0):
                 t = t0 + i / max(self.rate, 1)
                 failing = down[0] <= t < down[1]
                 if state == 1 and t - opened_at >= self.half_open_after:
                     state, half_open_at = 2, opened_at + self.half_open_after
+                if failing and self.hangs:
+                    continue  # a call without a timeout to a frozen dependency never completes
+                counters["calls"] += 1
                 if state == 1:
                     counters["short_circuits"] += 1
                     counters["fallbacks"] += self.fallback
@@ -144,12 +161,6 @@ class BreakerAgent:
                     last_open_failures = consecutive
                     counters["opened_total"] += 1
                     consecutive = 0
-            out["state"].append((t0, float(state)))
-            out["open_failures"].append((t0, last_open_failures))
-            out["opened_at"].append((t0, opened_at))
-            out["half_open_at"].append((t0, half_open_at))
-            for name, value in counters.items():
-                out[name].append((t0, value))
         return out
 
 

@@ -109,6 +109,12 @@ def test_missing_timestamps_with_a_visible_open_is_an_error():
     assert "timing cannot be judged" in finding.reason
 
 
+def test_calls_hanging_without_a_timeout_fail():
+    finding = judge(BreakerAgent(hangs=True))
+    assert finding.status == "fail"
+    assert "they hang instead of failing" in finding.reason
+
+
 def test_no_load_is_an_error():
     finding = judge(BreakerAgent(rate=0))
     assert finding.status == "error"

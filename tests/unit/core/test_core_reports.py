@@ -194,3 +194,13 @@ def test_timeline_svg_without_samples_says_so():
     svg = timeline_svg(verdicts()[3])
     assert "no samples" in svg
     ET.fromstring(svg)
+
+
+def test_timeline_svg_draws_the_threshold_line():
+    series = Series((("job", "a"),), tuple(Sample(TL.whole.start + i, 0.1 * i) for i in range(20)))
+    evidence = Evidence(window=TL.fault, phases=TL.phases, plot=(series,), limit=1.0)
+    svg = timeline_svg(stamp(Finding("pass", 0.5, "p99 < 1 s", "fine", evidence), "latency"))
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert [e.get("class") for e in root.iter(f"{ns}line") if e.get("class")] == ["limit"]
+    assert "p99 &lt; 1 s" in svg

@@ -131,3 +131,23 @@ def test_window_choice_reads_that_window():
 def test_params_validate():
     with pytest.raises(ValueError, match="threshold"):
         ResponseTimeParams(threshold=0)
+
+
+def test_the_trend_over_the_scenario_is_plotted_with_the_threshold():
+    params = ResponseTimeParams(threshold=1.0, percentile="p99")
+    tl = timeline()
+    fake = FakeMetricsSource()
+    put_histogram(fake, tl.fault, {JOB: [0.01] * 10}, "p99")
+    trend = "histogram_quantile(0.99, sum by (le, job) (increase(http_request_duration_seconds_bucket{}[4000ms])))"
+    fake.put(trend, dict(JOB), [(tl.whole.start + i, 0.01 * i) for i in range(100)])
+    finding = run(context(fake, "fault", tl), params)
+    assert finding.status == "pass"
+    assert finding.evidence.limit == 1.0
+    assert len(finding.evidence.plot) == 1 and len(finding.evidence.plot[0].samples) == 100
+    assert trend in finding.evidence.queries
+
+
+def test_no_trend_is_fetched_when_nothing_was_measured():
+    finding = run(context(FakeMetricsSource(), "fault"), ResponseTimeParams(threshold=1.0))
+    assert finding.evidence.plot == ()
+    assert len(finding.evidence.queries) == 2
