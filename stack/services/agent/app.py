@@ -24,17 +24,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from . import tracing
 from .breaker import CircuitBreaker, State
 from .config import Config
-from .deps import (
-    DependencyError,
-    Guard,
-    HttpClients,
-    Ollama,
-    PeerAgent,
-    PostgresStore,
-    RedisCache,
-    amqp_url,
-    bounded,
-)
+from .deps import HttpClients, Ollama, PeerAgent, PostgresStore, RedisCache, amqp_url
+from .guard import DependencyError, Guard, bounded
 from .hibernation import Hibernation
 from .logging_json import fields
 from .metrics import LiveCollector, Metrics
@@ -146,6 +137,7 @@ class Agent:
             enabled=self.cfg.breaker_enabled,
         )
         self.breakers[name] = breaker
+        self.metrics.declare_dependency(name)
         return Guard(name, breaker, self.cfg.timeout, self.metrics, on_failure)
 
     def _amqp_url(self) -> str:
@@ -556,9 +548,10 @@ class Agent:
             log.info("woke up", extra=fields(wakeup_s=round(duration, 4), unreachable=failed))
 
     async def hibernate(self) -> None:
-        self.hibernation.enter()
-        released = self.pool.release_all()
-        await self._close_clients()
+        async with self._wake_lock:  # a request arriving meanwhile wakes only after the close
+            self.hibernation.enter()
+            released = self.pool.release_all()
+            await self._close_clients()
         log.info(
             "hibernating",
             extra=fields(models_released=released, idle_s=round(self.hibernation.idle_for(), 1)),

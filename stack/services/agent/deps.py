@@ -1,5 +1,6 @@
-"""Dependency clients, each call guarded by its circuit breaker and a timeout.
+"""Dependency clients: Redis, Postgres, Ollama and peer agents over HTTP.
 
+The app runs every call through its guard (guard.py: breaker + timeout).
 Timeouts are applied twice: `bounded()` around every call (the request path
 returns after DEPENDENCY_TIMEOUT_S whatever the client does) and the clients'
 own socket timeouts (so a stuck socket does not linger).  DEPENDENCY_TIMEOUT_S=0
@@ -14,66 +15,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
 from . import tracing
-from .breaker import CircuitBreaker
 from .config import Peer
-from .metrics import Metrics
+from .guard import DependencyFailed
 
-T = TypeVar("T")
 log = logging.getLogger("agent.deps")
 
 # asyncpg and aiormq need a number where "no timeout" is meant; this one is never reached.
 UNBOUNDED_S = 1e9
 CLOSE_TIMEOUT_S = 2.0
-
-
-class DependencyError(Exception):
-    def __init__(self, dependency: str, reason: str) -> None:
-        super().__init__(f"{dependency}: {reason}")
-        self.dependency = dependency
-        self.reason = reason
-
-
-class ShortCircuited(DependencyError):
-    def __init__(self, dependency: str) -> None:
-        super().__init__(dependency, "circuit breaker open")
-
-
-class DependencyFailed(DependencyError):
-    pass
-
-
-async def bounded(awaitable: Awaitable[T], timeout: float | None) -> T:
-    """Like asyncio.wait_for, but on timeout it does not wait for the cancelled call to
-    clean up (a client closing a frozen socket could otherwise hold the request)."""
-    if timeout is None:
-        return await awaitable
-    task = asyncio.ensure_future(awaitable)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    except asyncio.CancelledError:
-        task.cancel()
-        raise
-    if task in done:
-        return task.result()
-    task.cancel()
-    task.add_done_callback(_swallow)
-    raise TimeoutError(f"no answer within {timeout:g} s")
-
-
-def _swallow(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 def close_in_background(name: str, closer: Awaitable[object]) -> None:
@@ -86,56 +45,6 @@ def close_in_background(name: str, closer: Awaitable[object]) -> None:
             log.debug("closing %s: %r", name, exc)
 
     asyncio.get_running_loop().create_task(run())
-
-
-class Guard:
-    """One dependency's breaker + timeout + metrics around each call."""
-
-    def __init__(
-        self,
-        name: str,
-        breaker: CircuitBreaker,
-        timeout: float | None,
-        metrics: Metrics,
-        on_failure: Callable[[], None] | None = None,
-    ) -> None:
-        self.name = name
-        self.breaker = breaker
-        self.timeout = timeout
-        self._metrics = metrics
-        self._on_failure = on_failure
-        metrics.declare_dependency(name)
-
-    async def call(self, operation: Callable[[], Awaitable[T]], *, timeout: float | None = None) -> T:
-        limit = self.timeout if timeout is None or self.timeout is None else min(timeout, self.timeout)
-        permit = self.breaker.acquire()
-        if permit is None:
-            self._metrics.dependency_requests.labels(self.name, "short_circuited").inc()
-            raise ShortCircuited(self.name)
-        started = time.monotonic()
-        try:
-            result = await bounded(operation(), limit)
-        except asyncio.CancelledError:
-            self.breaker.abandon(permit)
-            raise
-        except Exception as exc:
-            self.breaker.on_failure(permit)
-            self._observe(started, "failure")
-            if self._on_failure is not None:
-                self._on_failure()
-            raise DependencyFailed(self.name, _describe(exc)) from exc
-        self.breaker.on_success(permit)
-        self._observe(started, "success")
-        return result
-
-    def _observe(self, started: float, outcome: str) -> None:
-        self._metrics.dependency_requests.labels(self.name, outcome).inc()
-        self._metrics.dependency_duration.labels(self.name).observe(time.monotonic() - started)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def read_secret(path: str) -> str | None:

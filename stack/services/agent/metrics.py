@@ -70,6 +70,11 @@ class Metrics:
         self.dependency_duration.labels(name)
         self.fallbacks.labels(name)
 
+    def observe_call(self, dependency: str, outcome: str, seconds: float | None) -> None:
+        self.dependency_requests.labels(dependency, outcome).inc()
+        if seconds is not None:
+            self.dependency_duration.labels(dependency).observe(seconds)
+
     def declare_route(self, method: str, path: str) -> None:
         self.http_duration.labels(method, path)
 
