@@ -153,8 +153,7 @@ def render_sarif(report: Report) -> str:
                             {
                                 "id": number,
                                 "name": f"rule-{number}",
-                                "shortDescription": {"text": title},
-                                "helpUri": "architecture-rules.md",
+                                "shortDescription": {"text": f"architecture-rules.md {number}: {title}"},
                             }
                             for number, title in rules
                         ],

@@ -42,7 +42,10 @@ def test_exit_codes_0_and_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         ("version: '3'\n", "{path}:1:1: not a compose file: no top-level 'services'"),
         ("services:\n  a:\n    mem_limit: lots\n", "{path}:3: services.a.mem_limit: not a size"),
         ("services:\n  a: 5\n", "{path}:2: services.a must be a mapping"),
-        ("services:\n  a:\n    environment:\n      - {A: 1}\n", "{path}:4: environment: each list item must be"),
+        (
+            "services:\n  a:\n    environment:\n      - {A: 1}\n",
+            "{path}:4: environment: each list item must be",
+        ),
         ("services: {}\nnetworks: [a]\n", "{path}:2: networks must be a mapping"),
     ],
 )

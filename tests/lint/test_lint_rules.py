@@ -77,6 +77,13 @@ def test_1_2_absent_pinning_is_a_warning(tmp_path: Path) -> None:
     assert len(warnings(report, "1.2", "worker")) == 1
 
 
+def test_1_2_pinning_of_an_unlabelled_tier_is_not_judged(tmp_path: Path) -> None:
+    svc = service("critical", cpuset="0-3")
+    del svc["labels"]
+    (finding,) = of_rule(lint_docs(tmp_path, with_service("core", svc)), "1.2", "core")
+    assert finding.severity.value == "warning" and "not judged" in finding.message
+
+
 def test_1_2_ranges_scale_to_a_two_core_host(tmp_path: Path) -> None:
     two_cores = replace(CONFIG, host_cores=2)
     ok = with_service("worker", service("standard", cpuset="1"))
@@ -108,6 +115,15 @@ def test_1_3_pool_over_budget_fails(tmp_path: Path) -> None:
     (finding,) = errors(lint_docs(tmp_path, doc), "1.3")
     assert finding.service == "critical-8"
     assert "agent-critical" in finding.message and "9 GiB" in finding.message
+
+
+def test_1_3_replicas_count_against_the_pool(tmp_path: Path) -> None:
+    doc = good_stack()
+    doc["services"]["worker"]["deploy"]["replicas"] = 12  # 12 x 512M = 6 GiB: exactly the standard budget
+    assert errors(lint_docs(tmp_path, doc), "1.3") == []
+    doc["services"]["worker"]["deploy"]["replicas"] = 13
+    (finding,) = errors(lint_docs(tmp_path, doc), "1.3", "worker")
+    assert "6.5 GiB" in finding.message
 
 
 def test_1_3_emergency_reserve_and_unknown_pools_fail(tmp_path: Path) -> None:
