@@ -68,6 +68,8 @@ def test_gateway_routes_to_each_agent(reference_stack: tuple[Stack, list[PhaseTi
         response = httpx.post(f"{GATEWAY}/api/{route}/task", json={"input": "hello"}, timeout=10)
         assert response.status_code == 200, (route, response.text)
         assert response.headers.get("X-Trace-ID")
+        # Healthy dependencies, so nothing may be served from a fallback: every proxy hop works.
+        assert "X-Fallback" not in response.headers, (route, response.text)
 
 
 def _wait_for_scrapes(query: str, expected: int, timeout: float = 30) -> list[dict]:
