@@ -80,7 +80,7 @@ def test_peers() -> None:
         Peer("agent-summarizer", "http://agent-summarizer:10200"),
         Peer("agent-indexer", "http://i:10201"),
     )
-    for bad in ("nourl", "a=ftp://x", "=http://x", "a=http://x,a=http://y"):
+    for bad in ("nourl", "a=ftp://x", "=http://x", "a=http://x,a=http://y", "redis=http://x"):
         with pytest.raises(ConfigError, match="PEERS"):
             parse_peers(bad)
 

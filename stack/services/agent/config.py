@@ -8,6 +8,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+# breaker and metric labels of the dependencies; peers are labelled by their own names
+DEPENDENCY_NAMES = ("redis", "postgres", "rabbitmq", "ollama")
+
 
 class ConfigError(ValueError):
     """An environment variable holds a value the agent cannot use; names the variable."""
@@ -112,6 +115,8 @@ def parse_peers(text: str) -> tuple[Peer, ...]:
             raise ConfigError(f"PEERS: expected name=http://host:port, got {item!r}")
         if any(p.name == name for p in peers):
             raise ConfigError(f"PEERS: peer {name!r} listed twice")
+        if name in DEPENDENCY_NAMES:
+            raise ConfigError(f"PEERS: {name!r} is the name of a dependency's breaker; choose another")
         peers.append(Peer(name, url))
     return tuple(peers)
 
