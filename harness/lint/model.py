@@ -6,6 +6,7 @@ would reject (a size that is not a size, a service that is not a mapping) is an 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -184,47 +185,23 @@ def _command_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+# Words that name a tier, matched at the start of a word of the image or service name
+# ("postgresql", "node-exporter", "redis-stack"; not "hongkong").
 _INFERENCE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("gateway", ("kong", "haproxy", "nginx", "traefik", "envoy", "caddy", "apisix", "gateway")),
+    ("gateway", _words("kong haproxy nginx traefik envoy caddy apisix gateway")),
     (
         "monitoring",
-        (
-            "prometheus",
-            "grafana",
-            "alertmanager",
-            "cadvisor",
-            "exporter",
-            "loki",
-            "promtail",
-            "jaeger",
-            "tempo",
-            "pushgateway",
-            "monitor",
-        ),
+        _words("prometheus grafana alertmanager cadvisor exporter loki promtail jaeger pushgateway monitor"),
     ),
     (
         "infrastructure",
-        (
-            "postgres",
-            "redis",
-            "rabbitmq",
-            "mysql",
-            "mariadb",
-            "mongo",
-            "consul",
-            "kafka",
-            "zookeeper",
-            "etcd",
-            "elasticsearch",
-            "minio",
-            "neo4j",
-            "qdrant",
-            "chroma",
-            "vault",
-            "memcached",
-            "nats",
-            "toxiproxy",
-            "faultproxy",
+        _words(
+            "postgres redis rabbitmq mysql mariadb mongo consul kafka zookeeper etcd elasticsearch minio neo4j "
+            "qdrant chroma vault memcached nats toxiproxy faultproxy"
         ),
     ),
     ("critical", ("ollama",)),
@@ -245,8 +222,9 @@ def infer_tier(
     for source, text in (("image", _image_name(image)), ("name", name.lower())):
         if not text:
             continue
+        tokens = re.split(r"[^a-z0-9]+", text)
         for tier, words in _INFERENCE:
-            word = next((w for w in words if w in text), None)
+            word = next((w for w in words if any(t.startswith(w) for t in tokens)), None)
             if word:
                 return tier, f"inferred from {source} {word!r}"
     for key in ("PRIORITY", "PHASE_PRIORITY", "AGENT_PRIORITY"):

@@ -10,6 +10,7 @@ import pytest
 from _lint_support import CONFIG, errors, good_stack, lint_docs, of_rule, service, warnings, with_service
 
 from harness.lint.config import LintConfig
+from harness.lint.model import infer_tier
 from harness.lint.rules import RULES
 
 
@@ -445,3 +446,18 @@ def test_config_can_tighten_a_rule(tmp_path: Path) -> None:
     strict = replace(CONFIG, memory_reservation_ratio=(0.7, 0.75))
     assert len(errors(lint_docs(tmp_path, copy.deepcopy(good_stack()), config=strict), "1.1")) == 5
     assert isinstance(strict, LintConfig)
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "tier"),
+    [
+        ("db", "bitnami/postgresql:15", "infrastructure"),
+        ("metrics", "prom/node-exporter:v1", "monitoring"),
+        ("edge", "library/haproxy:2.6", "gateway"),
+        ("llm", "ollama/ollama", "critical"),
+        ("hongkong-app", "example/app:1", "standard"),
+        ("kong-database", "postgres:13-alpine", "infrastructure"),  # the image speaks first
+    ],
+)
+def test_tier_inference_from_image_then_name(name: str, image: str, tier: str) -> None:
+    assert infer_tier(name, image, {})[0] == tier
