@@ -160,7 +160,7 @@ def check_dependencies(model: ComposeModel, config: LintConfig) -> Iterator[Find
                 yield error("2.4", service, dep.loc, f"depends on undefined service {dep.service!r}")
                 continue
             has_health = target.healthcheck is not None and not target.healthcheck.disabled
-            if has_health and dep.condition != "service_healthy":
+            if has_health and dep.condition not in ("service_healthy", "service_completed_successfully"):
                 yield error(
                     "2.4",
                     service,
