@@ -64,7 +64,7 @@ DOCUMENT = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents=st.lists(DOCUMENT, min_size=1, max_size=2))
 def test_random_services_never_crash_the_lint(workdir: Path, documents: list[dict[str, Any]]) -> None:
     paths = [str(write(workdir / f"random{i}.yml", yaml.safe_dump(doc))) for i, doc in enumerate(documents)]
