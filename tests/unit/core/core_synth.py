@@ -44,11 +44,13 @@ BOUNDS = (
 )
 
 
-def timeline(steady: float = 30, fault: float | None = 60, recovery: float = 45) -> ScenarioTimeline:
+def timeline(
+    steady: float = 30, fault: float | None = 60, recovery: float = 45, start: float = T0
+) -> ScenarioTimeline:
     if fault is None:
-        return ScenarioTimeline.from_marks(PhaseMarks(T0, T0 + steady))
+        return ScenarioTimeline.from_marks(PhaseMarks(start, start + steady))
     return ScenarioTimeline.from_marks(
-        PhaseMarks(T0, T0 + steady + fault + recovery, T0 + steady, T0 + steady + fault)
+        PhaseMarks(start, start + steady + fault + recovery, start + steady, start + steady + fault)
     )
 
 
@@ -175,3 +177,68 @@ def put_breaker(
     for name, query in queries(params).items():
         if name not in omit:
             fake.put(query, labels, series[name])
+
+
+RawSeries = tuple[str, dict[str, str], list[tuple[float, float]]]
+"""A raw metric as a service exports it: name, labels, samples."""
+
+_BREAKER_METRICS = {
+    "state": ("circuit_breaker_state", {}),
+    "open_failures": ("circuit_breaker_last_open_failures", {}),
+    "opened_total": ("circuit_breaker_opened_total", {}),
+    "opened_at": ("circuit_breaker_last_opened_timestamp_seconds", {}),
+    "half_open_at": ("circuit_breaker_last_half_open_timestamp_seconds", {}),
+    "fallbacks": ("fallback_responses_total", {}),
+    "short_circuits": ("dependency_requests_total", {"outcome": "short_circuited"}),
+    "failures": ("dependency_requests_total", {"outcome": "failure"}),
+}
+
+
+def breaker_raw(
+    series: dict[str, list[tuple[float, float]]], labels: Mapping[str, str], dependency: str
+) -> list[RawSeries]:
+    """The simulated breaker as the raw metrics an agent exports (what a real Prometheus would hold)."""
+    out: list[RawSeries] = []
+    for key, (name, extra) in _BREAKER_METRICS.items():
+        out.append((name, {**labels, "dependency": dependency, **extra}, series[key]))
+    successes = [
+        (t, calls - fail - short)
+        for (t, calls), (_, fail), (_, short) in zip(
+            series["calls"], series["failures"], series["short_circuits"], strict=True
+        )
+    ]
+    out.append(
+        ("dependency_requests_total", {**labels, "dependency": dependency, "outcome": "success"}, successes)
+    )
+    return out
+
+
+def histogram_raw(
+    metric: str,
+    labels: Mapping[str, str],
+    observations: Sequence[tuple[float, float]],
+    times: Sequence[float],
+) -> list[RawSeries]:
+    """Cumulative bucket counters sampled at ``times`` from (t, latency) observations."""
+    ordered = sorted(observations)
+    out: list[RawSeries] = []
+    for bound in BOUNDS:
+        le = "+Inf" if math.isinf(bound) else f"{bound:g}"
+        samples = [(t, float(sum(1 for ot, x in ordered if ot < t and x <= bound))) for t in times]
+        out.append((f"{metric}_bucket", {**labels, "le": le}, samples))
+    return out
+
+
+def openmetrics(series: Sequence[RawSeries]) -> str:
+    """OpenMetrics text for ``promtool tsdb create-blocks-from openmetrics`` (types left unknown:
+    PromQL does not need them)."""
+    families: dict[str, list[RawSeries]] = {}
+    for item in series:
+        families.setdefault(item[0], []).append(item)
+    lines = []
+    for name, members in families.items():
+        lines.append(f"# TYPE {name} unknown")
+        for _, labels, samples in members:
+            text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+            lines += [f"{name}{{{text}}} {value!r} {t:.3f}" for t, value in samples]
+    return "\n".join([*lines, "# EOF", ""])
