@@ -18,6 +18,9 @@ from harness.windows import ScenarioTimeline, Window
 
 P = TypeVar("P")
 
+MAX_POINTS = 10_000
+"""Prometheus refuses range queries of more than 11,000 points per series."""
+
 DependencyGraph = Mapping[str, frozenset[str]]
 """service -> the services it depends on directly (compose ``depends_on``)."""
 
@@ -36,8 +39,9 @@ class AnalysisContext:
 
     @property
     def step(self) -> float:
-        """Range-query step: the scrape interval (a finer step only repeats samples)."""
-        return self.scrape_interval or 1.0
+        """Range-query step over the timeline: the scrape interval (a finer step only repeats samples),
+        coarsened only if the run is so long that Prometheus would refuse the points."""
+        return max(self.scrape_interval or 1.0, self.timeline.whole.duration / MAX_POINTS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -172,3 +172,54 @@ def test_slas_command_reports_a_bad_file_as_input_error(tmp_path):
     bad.write_text("version: 1\nscenarios: {a: {}}\nobjectives: [{id: x}]\n")
     with pytest.raises(InputError, match=r"slas.yaml:3: objectives\[x\].rule: missing required key"):
         command.run(argparse.Namespace(slas=str(bad)))
+
+
+CASCADE = """\
+version: 1
+scenarios:
+  redis-kill: {fault: {kind: proxy_latency, target: redis, latency: 3000, toxicity: 0.5, stream: upstream}}
+objectives:
+  - id: cascade
+    rule: "10.3"
+    scenarios: redis-kill
+    window: fault
+    analyzer:
+      name: no_cascade
+      params:
+        graph: {gateway: [agent], agent: [redis]}
+        services: gateway
+        api_threshold: 4.5
+        independent_api_threshold: 2s
+"""
+
+
+def test_graph_and_list_parameters_read_typed():
+    catalogue = parse_text(CASCADE, "slas.yaml")
+    params = catalogue.objectives[0].measurement.params
+    assert dict(params.graph) == {"gateway": frozenset({"agent"}), "agent": frozenset({"redis"})}
+    assert params.services == ("gateway",)
+    assert (params.api_threshold, params.independent_api_threshold) == (4.5, 2.0)
+    fault = catalogue.scenario("redis-kill").fault
+    assert (fault.kind, fault.stream, fault.attribute("toxicity")) == ("proxy_latency", "upstream", 0.5)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "words"),
+    [
+        ("graph: {gateway: [agent], agent: [redis]}", "graph: [gateway]", 12, ["params.graph", "mapping"]),
+        (
+            "graph: {gateway: [agent], agent: [redis]}",
+            "graph: {gateway: 3}",
+            12,
+            ["graph.gateway", "strings"],
+        ),
+        ("services: gateway", "services: [1]", 13, ["services"]),
+        ("toxicity: 0.5", "toxicity: 5", 3, ["toxicity", "between 0 and 1"]),
+        ("kind: proxy_latency", "kind: container_kill", 3, ["stream", "only proxy faults"]),
+    ],
+)
+def test_nested_parameter_mistakes(old, new, line, words):
+    error = error_of(CASCADE.replace(old, new))
+    assert error.line == line, str(error)
+    for word in words:
+        assert word in str(error)

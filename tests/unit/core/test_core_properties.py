@@ -158,3 +158,14 @@ def test_phase_clock_rejects_out_of_order_marks_and_closes_a_cut_short_fault():
     timeline = clock.finish()
     assert timeline.fault == Window("fault", 2.0, 3.0)
     assert timeline.recovery is not None and timeline.recovery.empty
+
+
+@given(st.floats(min_value=0.1, max_value=60), durations)
+def test_range_step_never_asks_prometheus_for_too_many_points(scrape, duration):
+    from harness.analyzers.base import MAX_POINTS, AnalysisContext
+    from harness.metrics.fake import FakeMetricsSource
+
+    timeline = ScenarioTimeline.from_marks(PhaseMarks(1.7e9, 1.7e9 + duration))
+    context = AnalysisContext(FakeMetricsSource(), timeline.whole, timeline, scrape)
+    assert context.step >= scrape
+    assert duration / context.step <= MAX_POINTS + 1e-6
