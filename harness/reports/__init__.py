@@ -11,6 +11,7 @@ from pathlib import Path
 
 from harness.reports.allure import AllureWriter, ReportStep, write_allure
 from harness.reports.junit import render_junit, write_junit
+from harness.reports.summary import render_summary
 from harness.reports.verdicts_json import render_verdicts_json, write_verdicts_json
 from harness.verdict import Verdict, exit_code
 
@@ -35,6 +36,7 @@ __all__ = [
     "AllureWriter",
     "ReportStep",
     "render_junit",
+    "render_summary",
     "render_verdicts_json",
     "write_allure",
     "write_junit",

@@ -29,6 +29,12 @@ ALLURE_STATUS: dict[Status, str] = {
     "skipped": "skipped",
 }
 ALLURE_SEVERITY = {"gate": "critical", "warn": "minor"}
+# Allure's report groups results by these (allure-results/categories.json): a broken SLA is not the
+# same news as a measurement the harness could not make.
+CATEGORIES = [
+    {"name": "SLA failed", "matchedStatuses": ["failed"]},
+    {"name": "Could not measure (resolution, no data, Prometheus)", "matchedStatuses": ["broken"]},
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,4 +186,5 @@ def write_allure(
 ) -> list[Path]:
     """One result per verdict; ``steps`` maps a scenario name to the runner's steps for it."""
     writer = AllureWriter(directory)
+    write_atomic(directory / "categories.json", json.dumps(CATEGORIES, indent=2))
     return [writer.write(v, (steps or {}).get(v.scenario, ())) for v in verdicts]

@@ -160,6 +160,8 @@ def test_allure_results_use_allure_commons_field_names(written):
             assert (directory / "allure-results" / attachment["source"]).is_file()
         assert result["stage"] == "finished"
         by_name[result["name"]] = result
+    categories = json.loads((directory / "allure-results" / "categories.json").read_text())
+    assert [c["matchedStatuses"] for c in categories] == [["failed"], ["broken"]]
     bad = by_name["breaker-bad [redis-kill/whole]"]
     assert bad["status"] == "failed"
     assert "expected exactly 5" in bad["statusDetails"]["message"]
@@ -204,3 +206,16 @@ def test_timeline_svg_draws_the_threshold_line():
     ns = "{http://www.w3.org/2000/svg}"
     assert [e.get("class") for e in root.iter(f"{ns}line") if e.get("class")] == ["limit"]
     assert "p99 &lt; 1 s" in svg
+
+
+def test_terminal_summary_names_failures_with_reasons_and_the_exit_code():
+    from harness.reports import render_summary
+
+    text = render_summary(verdicts())
+    lines = text.splitlines()
+    assert lines[0].startswith("PASS  breaker-ok [redis-kill/whole] rule 3.4:")
+    assert lines[1].startswith("FAIL  breaker-bad")
+    assert "expected exactly 5" in lines[2]
+    assert "SKIP  skip [redis-kill/whole] rule 3.4 (warn)" in text
+    assert "PASS  scalar [redis-kill/whole] rule 3.4: 0.5 vs < 1 s" in text
+    assert lines[-1] == "5 verdicts: 2 passed, 1 failed, 1 errors, 1 skipped; exit 1 (an SLA failed)"
