@@ -52,6 +52,9 @@ sla: stack-up
 	@echo "harness: chaos scenarios and SLA judgement are not implemented yet (issue 5): nothing was judged" >&2
 	@exit 2
 
+lint-stack: venv
+	$(HARNESS) lint $(STACK_FILES) --slas slas.yaml
+
 test: images
 	$(PYTEST) $(PYTEST_ARGS)
 

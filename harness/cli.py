@@ -1,7 +1,7 @@
 """`python -m harness <command>`: one module per command, each with HELP, add_arguments and run.
 
-Every HarnessError becomes one line on stderr and its exit code (2); nothing else prints a traceback
-except a bug in the harness itself.
+Only the chosen command's module is imported, so a light command (the lint) does not pay for the
+heavy ones (docker, httpx). Every HarnessError becomes one line on stderr and its exit code (2).
 """
 
 from __future__ import annotations
@@ -13,29 +13,34 @@ from collections.abc import Sequence
 
 from harness.errors import HarnessError
 
-# command name -> module implementing it
+# command name -> (module implementing it, one-line help for the command list)
 COMMANDS = {
-    "engine": "harness.commands.engine",
-    "build": "harness.commands.build",
-    "up": "harness.commands.up",
-    "down": "harness.commands.down",
-    "status": "harness.commands.status",
+    "engine": ("harness.commands.engine", "find or start a Docker engine, or stop the one the harness started"),
+    "build": ("harness.commands.build", "build the stack's images whose inputs changed"),
+    "up": ("harness.commands.up", "bring the stack up phase by phase, waiting for health between phases"),
+    "down": ("harness.commands.down", "take the stack down, leaving no container, network or volume"),
+    "status": ("harness.commands.status", "print every service's health and Prometheus's targets"),
+    "lint": ("harness.lint.command", "check compose files against the architecture rules, statically"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        sub = commands.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            sub.description = module.HELP
+            module.add_arguments(sub)
+            sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.run(args))
     except HarnessError as exc:

@@ -97,7 +97,10 @@ def test_prometheus_reports_every_target_up(reference_stack: tuple[Stack, list[P
         if not down or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert len(targets) >= 10
+    jobs = sorted(t["labels"]["job"] for t in targets)
+    assert jobs == sorted(
+        ["agents"] * 3 + ["containers", "faultproxy", "gateway", "ollama", "prometheus", "rabbitmq"]
+    )
     assert down == []
 
 
