@@ -117,7 +117,7 @@ class Agent:
         publisher = Publisher(self._amqp_url) if cfg.amqp_url else None
         self.rabbitmq = (publisher, self._guard("rabbitmq", publisher.reset)) if publisher else None
         self.consumer = (
-            Consumer(self._amqp_url, self._consume, self.policy)
+            Consumer(self._amqp_url, self._consume, self.policy, cfg.timeout)
             if cfg.amqp_url and cfg.queue_consume
             else None
         )

@@ -227,8 +227,16 @@ class PeerAgent:
         return str(data.get("result", ""))
 
 
+AMQP_HEARTBEAT_S = 10  # RabbitMQ then sends a frame at least every 5 s ...
+AMQP_RECEIVE_TIMEOUT = 4  # ... and aiormq drops a connection silent for (4 + 1) * 3 = 15 s
+
+
 def amqp_url(url: str, password_file: str, timeout: float | None) -> str:
-    """The AMQP URL with the secret's password and aiormq's own timeout filled in."""
+    """The AMQP URL with the secret's password and aiormq's keepalive settings filled in.
+
+    aiormq's `timeout` query is its frame-receive timeout ((timeout + 1) * 3 s), not a
+    per-call timeout, so it is tied to the heartbeat rather than to DEPENDENCY_TIMEOUT_S.
+    With DEPENDENCY_TIMEOUT_S=0 heartbeats are off too: a frozen broker is never noticed."""
     parts = urllib.parse.urlsplit(url)
     password = read_secret(password_file)
     netloc = parts.netloc
@@ -237,7 +245,12 @@ def amqp_url(url: str, password_file: str, timeout: float | None) -> str:
         user = urllib.parse.unquote(parts.username or "guest")
         netloc = f"{urllib.parse.quote(user, safe='')}:{urllib.parse.quote(password, safe='')}@{host}"
     query = dict(urllib.parse.parse_qsl(parts.query))
-    query.setdefault("timeout", str(int(timeout if timeout is not None else UNBOUNDED_S) or 1))
+    if timeout is None:
+        query.setdefault("heartbeat", "0")
+        query.setdefault("timeout", str(int(UNBOUNDED_S)))
+    else:
+        query.setdefault("heartbeat", str(AMQP_HEARTBEAT_S))
+        query.setdefault("timeout", str(AMQP_RECEIVE_TIMEOUT))
     return urllib.parse.urlunsplit(
         (parts.scheme, netloc, parts.path, urllib.parse.urlencode(query), parts.fragment)
     )

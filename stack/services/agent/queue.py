@@ -18,6 +18,7 @@ import aiormq.abc
 from pamqp.commands import Basic
 
 from .deps import close_in_background
+from .guard import bounded
 from .retry import RetryPolicy
 
 log = logging.getLogger("agent.queue")
@@ -109,10 +110,13 @@ class Consumer:
     message goes to the dead-letter queue).
     """
 
-    def __init__(self, url: Callable[[], str], handler: Handler, policy: RetryPolicy) -> None:
+    def __init__(
+        self, url: Callable[[], str], handler: Handler, policy: RetryPolicy, timeout: float | None
+    ) -> None:
         self._url = url
         self._handler = handler
         self._policy = policy
+        self._timeout = timeout
         self._connection: aiormq.abc.AbstractConnection | None = None
         self._stopping = asyncio.Event()
         self.consumed = False  # the current connection reached basic.consume
@@ -134,13 +138,10 @@ class Consumer:
                     await asyncio.wait_for(self._stopping.wait(), wait)
 
     async def _consume_once(self) -> None:
-        connection = await aiormq.connect(self._url())
+        connection = await bounded(aiormq.connect(self._url()), self._timeout)
         self._connection = connection
         try:
-            channel = await connection.channel(publisher_confirms=False)
-            await declare_topology(channel)
-            await channel.basic_qos(prefetch_count=PREFETCH)
-            await channel.basic_consume(QUEUE, self._on_message, no_ack=False)
+            await bounded(self._subscribe(connection), self._timeout)
             self.consumed = True
             log.info("consuming queue %s", QUEUE)
             stop = asyncio.ensure_future(self._stopping.wait())
@@ -154,6 +155,12 @@ class Consumer:
             self._connection = None
             if not connection.is_closed:
                 close_in_background("rabbitmq-consumer", connection.close())
+
+    async def _subscribe(self, connection: aiormq.abc.AbstractConnection) -> None:
+        channel = await connection.channel(publisher_confirms=False)
+        await declare_topology(channel)
+        await channel.basic_qos(prefetch_count=PREFETCH)
+        await channel.basic_consume(QUEUE, self._on_message, no_ack=False)
 
     async def _on_message(self, message: aiormq.abc.DeliveredMessage) -> None:
         tag = message.delivery.delivery_tag
