@@ -12,8 +12,10 @@ debug, info, warn, error, off) is read here, as toxiproxy-server reads it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import resource
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from faultproxy import VERSION, jsonwire, proxy_json
 from faultproxy.errors import ApiError, ConfigError
-from faultproxy.logs import LEVELS, Logger
+from faultproxy.logs import LEVELS, Logger, loop_exception_handler, route_stdlib_logging
 from faultproxy.proxy import PopulateError, ProxySpec
 from faultproxy.server import FaultProxyServer
 
@@ -139,6 +141,8 @@ async def serve(options: Options, logger: Logger, specs: list[ProxySpec]) -> int
         logger=logger,
         seed=options.seed,
     )
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(loop_exception_handler(logger))
     try:
         if specs:
             try:
@@ -155,7 +159,6 @@ async def serve(options: Options, logger: Logger, specs: list[ProxySpec]) -> int
             )
             return 1
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await stop.wait()
@@ -179,12 +182,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if level not in LEVELS:
             raise ConfigError(f"LOG_LEVEL {level!r} is not one of {', '.join(LEVELS)}")
         specs = load_config(options.config) if options.config is not None else []
-        return _run(serve(options, Logger(sys.stderr, level), specs))
+        logger = Logger(sys.stderr, level)
+        route_stdlib_logging(logger)
+        raise_open_file_limit()
+        return _run(serve(options, logger, specs))
     except ConfigError as exc:
         print(f"faultproxy: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def raise_open_file_limit() -> None:
+    """Two sockets per proxied connection: lift the soft RLIMIT_NOFILE to the hard one, as Go does."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _run(coro: Coroutine[object, object, int]) -> int:

@@ -70,7 +70,17 @@ class Side(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         self.transport.pause_reading()  # reading starts once both sockets and pipes exist
+        # CPython before 3.11.3 (Debian 12 ships 3.11.2) registers the transport's reader right after
+        # connection_made whatever pause_reading said; pausing again on the next loop turn, before any
+        # poll can deliver data, keeps early bytes from reaching a link that has no pipe yet.
+        self.link.loop.call_soon(self._pause_unless_piped)
         self.link.side_made(self)
+
+    def _pause_unless_piped(self) -> None:
+        if self.transport is not None and not self.lost and self.link.route(self) is _discard:
+            # There the transport already believes it is paused, so a bare pause is a no-op.
+            self.transport.resume_reading()
+            self.transport.pause_reading()
 
     def data_received(self, data: bytes) -> None:
         self.link.route(self)(data)

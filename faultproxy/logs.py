@@ -7,10 +7,14 @@ environment here.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import sys
 import time
-from typing import TextIO
+import traceback
+from collections.abc import Callable
+from typing import Any, TextIO
 
 LEVELS = {"trace": 0, "debug": 1, "info": 2, "warn": 3, "error": 4, "off": 9}
 
@@ -50,3 +54,48 @@ class Logger:
 
     def error(self, message: str, **fields: object) -> None:
         self.log("error", message, **fields)
+
+
+_STDLIB_LEVELS = (
+    (logging.ERROR, "error"),
+    (logging.WARNING, "warn"),
+    (logging.INFO, "info"),
+    (logging.DEBUG, "debug"),
+)
+
+
+class JsonHandler(logging.Handler):
+    """Sends stdlib logging records (asyncio's own warnings) through ``Logger`` as JSON lines."""
+
+    def __init__(self, logger: Logger) -> None:
+        super().__init__()
+        self.target = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = next((name for number, name in _STDLIB_LEVELS if record.levelno >= number), "debug")
+        fields: dict[str, object] = {"logger": record.name}
+        if record.exc_info and record.exc_info[1] is not None:
+            fields["error"] = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+            fields["traceback"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        self.target.log(level, record.getMessage(), **fields)
+
+
+def route_stdlib_logging(logger: Logger) -> None:
+    """Make asyncio's log records JSON lines too (called once, at the entry point)."""
+    stdlib = logging.getLogger("asyncio")
+    stdlib.handlers[:] = [JsonHandler(logger)]
+    stdlib.propagate = False
+
+
+def loop_exception_handler(logger: Logger) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """An event-loop exception handler that logs one JSON line (with the traceback as a field)."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        fields: dict[str, object] = {}
+        exc = context.get("exception")
+        if isinstance(exc, BaseException):
+            fields["error"] = f"{type(exc).__name__}: {exc}"
+            fields["traceback"] = "".join(traceback.format_exception(exc)).rstrip()
+        logger.error(str(context.get("message", "unhandled error in event loop")), **fields)
+
+    return handle

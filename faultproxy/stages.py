@@ -99,6 +99,7 @@ class Scheduled(Stage):
     """A stage that releases queued chunks (or EOF, as None) at due times, strictly in order."""
 
     __slots__ = ("queue", "queued_bytes", "timer")
+    stamp_due = False  # latency re-stamps chunks with their due time, so chained latencies add up
 
     def __init__(self, toxic: Toxic, pipe: PipeControl, nxt: Outlet, state: LimitState) -> None:
         super().__init__(toxic, pipe, nxt, state)
@@ -107,8 +108,9 @@ class Scheduled(Stage):
         self.timer: asyncio.TimerHandle | None = None
 
     def enqueue(self, due: float, data: bytes | None, ts: float) -> None:
+        """Queue ``data`` (entered at ``ts``) to leave at ``due``; interrupt() hands back the original ts."""
         if not self.queue and due <= self.pipe.loop.time():
-            self._emit(data, ts)
+            self._emit(data, due if self.stamp_due else ts)
             return
         self.queue.append((due, data, ts))
         if data is not None:
@@ -136,10 +138,10 @@ class Scheduled(Stage):
         now = self.pipe.loop.time()
         queue = self.queue
         while queue and queue[0][0] <= now and not self.closed:
-            _due, data, ts = queue.popleft()
+            due, data, ts = queue.popleft()
             if data is not None:
                 self.queued_bytes -= len(data)
-            self._emit(data, ts)
+            self._emit(data, due if self.stamp_due else ts)
         if queue and not self.closed:
             self._arm()
         self.pipe.drained()
@@ -171,6 +173,7 @@ class LatencyStage(Scheduled):
     """Each chunk leaves latency +/- jitter ms after it entered; the delays overlap (latency.go)."""
 
     __slots__ = ()
+    stamp_due = True
 
     def push(self, data: bytes, ts: float) -> None:
         if self.closed:
@@ -180,9 +183,7 @@ class LatencyStage(Scheduled):
         delay = attrs.latency
         if attrs.jitter > 0:
             delay += self.pipe.rng.randrange(attrs.jitter * 2) - attrs.jitter
-        due = ts + delay / 1000.0
-        # The chunk leaves stamped with its due time, so chained latency toxics add up.
-        self.enqueue(due, data, due)
+        self.enqueue(ts + delay / 1000.0, data, ts)
 
 
 class BandwidthStage(Scheduled):

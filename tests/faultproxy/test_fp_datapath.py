@@ -160,27 +160,28 @@ def test_26_latency_added_and_removed_while_streaming(fp: RunningServer, echo: U
     client.close()
 
 
+# Delays long enough that a toxic usually holds data when it is updated or removed.
 TOXICS = st.sampled_from(
     [
         {"type": "noop"},
-        {"type": "latency", "attributes": {"latency": 3, "jitter": 2}},
+        {"type": "latency", "attributes": {"latency": 25, "jitter": 10}},
         {"type": "latency", "attributes": {"latency": 0}},
-        {"type": "slicer", "attributes": {"average_size": 700, "size_variation": 300, "delay": 100}},
-        {"type": "bandwidth", "attributes": {"rate": 20000}},
+        {"type": "slicer", "attributes": {"average_size": 2000, "size_variation": 1500, "delay": 500}},
+        {"type": "bandwidth", "attributes": {"rate": 4000}},
         {"type": "slow_close", "attributes": {"delay": 5}},
         {"type": "limit_data", "attributes": {"bytes": 100_000_000}},
-        {"type": "noop", "toxicity": 0.5},
+        {"type": "latency", "attributes": {"latency": 15}, "toxicity": 0.5},
     ]
 )
 STEPS = st.lists(
     st.one_of(
-        st.tuples(st.just("send"), st.integers(min_value=1, max_value=96 * 1024), st.integers(0, 2**32)),
+        st.tuples(st.just("send"), st.integers(min_value=1, max_value=64 * 1024), st.integers(0, 2**32)),
         st.tuples(st.just("add"), TOXICS, st.sampled_from(["upstream", "downstream"])),
         st.tuples(st.just("update"), st.integers(min_value=0, max_value=4)),
         st.tuples(st.just("remove"), st.integers(min_value=0, max_value=4)),
     ),
     min_size=1,
-    max_size=14,
+    max_size=12,
 )
 
 
@@ -221,7 +222,8 @@ def test_26_no_bytes_dropped_duplicated_or_reordered(
             fp.add_toxic("h", name=name, stream=step[2], **step[1])
             names.append(name)
         elif names and step[0] == "update":
-            fp.request("PATCH", f"/proxies/h/toxics/{names[step[1] % len(names)]}", {"toxicity": 1})
+            body = {"toxicity": 1, "attributes": {"latency": step[1] * 3, "rate": 3000 + step[1]}}
+            fp.request("PATCH", f"/proxies/h/toxics/{names[step[1] % len(names)]}", body)
         elif names and step[0] == "remove":
             name = names.pop(step[1] % len(names))
             assert fp.request("DELETE", f"/proxies/h/toxics/{name}").status == 204

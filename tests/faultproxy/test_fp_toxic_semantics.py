@@ -120,6 +120,22 @@ def test_45_removing_latency_flushes_buffered_data(fp: RunningServer, echo: Upst
     client.close()
 
 
+def test_45_updating_latency_reschedules_held_data_without_loss(fp: RunningServer, echo: Upstream) -> None:
+    _host, port = fp.create_proxy(echo.port)
+    fp.add_toxic("p", type="latency", attributes={"latency": 3000})
+    client = connect(port)
+    started = time.monotonic()
+    parts = [os.urandom(size) for size in (10, 5000, 70000, 1)]
+    for part in parts:
+        client.sendall(part)
+        time.sleep(0.02)
+    fp.request("PATCH", "/proxies/p/toxics/latency_downstream", {"attributes": {"latency": 200}})
+    assert recv_exactly(client, sum(map(len, parts))) == b"".join(parts)
+    # Held chunks keep their arrival time: they leave 200 ms after it, not 200 ms after the update.
+    assert 0.200 <= time.monotonic() - started <= 0.200 + 0.080 + 10 * SLACK
+    client.close()
+
+
 def test_46_bandwidth_limits_rate(fp: RunningServer, echo: Upstream) -> None:
     _host, port = fp.create_proxy(echo.port)
     fp.add_toxic("p", type="bandwidth", stream="upstream", attributes={"rate": 1000})
