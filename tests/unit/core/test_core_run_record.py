@@ -1,0 +1,142 @@
+"""The run record and `python -m harness judge`: a run judged again, and a dead Prometheus is exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+from types import MappingProxyType
+
+import pytest
+from core_synth import BreakerAgent, put_breaker, timeline
+
+from harness.analyzers.circuit_breaker import CircuitBreakerParams
+from harness.catalogue import parse_text
+from harness.errors import InputError
+from harness.metrics.fake import FakeMetricsSource
+from harness.reports import command
+from harness.reports.allure import ReportStep
+from harness.reports.run_record import (
+    RunRecord,
+    ScenarioRecord,
+    load_run_record,
+    parse_run_record,
+    record_json,
+    write_run_record,
+)
+from harness.windows import PhaseMarks
+
+SLAS = """\
+version: 1
+scenarios:
+  baseline: {}
+  redis-kill: {fault: {kind: container_kill, target: redis}}
+objectives:
+  - id: breaker
+    rule: "3.4"
+    scenarios: [redis-kill]
+    window: whole
+    analyzer: {name: circuit_breaker, params: {dependency: redis}}
+  - id: up
+    rule: "7.1"
+    scenarios: all
+    window: steady
+    promql: {query: "min(up)", comparator: "==", threshold: 1}
+"""
+TL = timeline()
+RECORD = RunRecord(
+    (
+        ScenarioRecord("baseline", PhaseMarks(TL.whole.start - 100, TL.whole.start - 40)),
+        ScenarioRecord(
+            "redis-kill",
+            PhaseMarks(TL.whole.start, TL.whole.end, TL.fault.start, TL.fault.end),
+            (ReportStep("fault: container_kill redis", TL.fault.start, TL.fault.end, "pass", "killed"),),
+        ),
+    ),
+    MappingProxyType({"agent": frozenset({"redis"})}),
+)
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "run.json"
+    write_run_record(path, RECORD)
+    assert load_run_record(path) == RECORD
+    assert record_json(RECORD)["scenarios"][0]["marks"]["fault_start"] is None
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda d: d.update(version=2), "version: expected 1"),
+        (
+            lambda d: d["scenarios"][1]["marks"].update(end="soon"),
+            "scenarios[1].marks.end: expected unix seconds",
+        ),
+        (
+            lambda d: d["scenarios"][1]["marks"].update(fault_end=None),
+            "scenarios[1].marks: a fault needs both",
+        ),
+        (lambda d: d["scenarios"][1]["steps"][0].update(status="ok"), "scenarios[1].steps[0].status"),
+        (lambda d: d.update(graph={"agent": "redis"}), "graph.agent: expected a list"),
+        (lambda d: d.update(scenarios={}), "scenarios: expected a list"),
+    ],
+)
+def test_bad_records_are_input_errors_naming_the_json_path(change, words):
+    document = json.loads(json.dumps(record_json(RECORD)))
+    change(document)
+    with pytest.raises(InputError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        parse_run_record(document, "run.json")
+
+
+def test_invalid_json_names_the_line(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text('{\n  "version": 1,\n  oops\n}\n')
+    with pytest.raises(InputError) as caught:
+        load_run_record(path)
+    assert caught.value.line == 3
+
+
+def test_judge_run_judges_every_recorded_scenario():
+    catalogue = parse_text(SLAS, "slas.yaml")
+    fake = FakeMetricsSource()
+    put_breaker(
+        fake,
+        CircuitBreakerParams(dependency="redis"),
+        BreakerAgent().simulate(TL, (TL.fault.start, TL.fault.end)),
+    )
+    for scenario in RECORD.scenarios:
+        fake.put("min(up)", {}, [(scenario.timeline.steady.end, 1.0)])
+    verdicts = command.judge_run(catalogue, RECORD, fake, "run.json")
+    assert [(v.id, v.scenario, v.status) for v in verdicts] == [
+        ("up", "baseline", "pass"),
+        ("breaker", "redis-kill", "pass"),
+        ("up", "redis-kill", "pass"),
+    ]
+
+
+def test_a_recorded_scenario_missing_from_slas_is_an_input_error():
+    catalogue = parse_text(
+        SLAS.replace("  baseline: {}\n", "").replace("scenarios: all", "scenarios: [redis-kill]"), "slas.yaml"
+    )
+    with pytest.raises(InputError, match="scenario 'baseline' is not in slas.yaml"):
+        command.judge_run(catalogue, RECORD, FakeMetricsSource(), "run.json")
+
+
+def test_judge_command_with_prometheus_down_exits_2_with_error_verdicts_naming_why(tmp_path, capsys):
+    (tmp_path / "slas.yaml").write_text(SLAS)
+    write_run_record(tmp_path / "run.json", RECORD)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    args = argparse.Namespace(
+        slas=str(tmp_path / "slas.yaml"),
+        run=str(tmp_path / "run.json"),
+        reports=str(tmp_path / "reports"),
+        prometheus=f"http://127.0.0.1:{port}",
+    )
+    assert command.run(args) == 2
+    document = json.loads((tmp_path / "reports" / "verdicts.json").read_text())
+    assert document["exit_code"] == 2
+    assert {v["status"] for v in document["verdicts"]} == {"error"}
+    assert all("unreachable" in v["evidence"]["reason"] for v in document["verdicts"])
+    assert "exit 2 (could not measure every gate SLA)" in capsys.readouterr().out
