@@ -85,9 +85,11 @@ def test_peers() -> None:
             parse_peers(bad)
 
 
-def test_queue_consumer_auto_is_the_leaf_agent_with_amqp() -> None:
-    assert Config.from_env({"AMQP_URL": "amqp://r"}).queue_consume
-    assert not Config.from_env({"AMQP_URL": "amqp://r", "PEERS": "a=http://a:1"}).queue_consume
+def test_queue_consumer_auto_is_the_leaf_agent_storing_tasks() -> None:
+    leaf = {"AMQP_URL": "amqp://r", "POSTGRES_DSN": "postgresql://p/db"}
+    assert Config.from_env(leaf).queue_consume
+    assert not Config.from_env({**leaf, "PEERS": "a=http://a:1"}).queue_consume
+    assert not Config.from_env({"AMQP_URL": "amqp://r"}).queue_consume  # nothing to store tasks in
     assert not Config.from_env({}).queue_consume
     assert Config.from_env(
         {"AMQP_URL": "amqp://r", "PEERS": "a=http://a:1", "QUEUE_CONSUME": "true"}

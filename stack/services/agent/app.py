@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from . import tracing
 from .breaker import CircuitBreaker, State
 from .config import Config
-from .deps import HttpClients, Ollama, PeerAgent, PostgresStore, RedisCache, amqp_url
+from .deps import CALLER_HEADER, HttpClients, Ollama, PeerAgent, PostgresStore, RedisCache, amqp_url
 from .guard import DependencyError, Guard, bounded
 from .hibernation import Hibernation
 from .logging_json import fields
@@ -113,7 +113,9 @@ class Agent:
             if cfg.ollama_url:
                 ollama = Ollama(self.http, cfg.ollama_url, cfg.ollama_model, cfg.ollama_num_predict)
                 self.ollama = (ollama, self._guard("ollama", None))
-            self.peers = [(PeerAgent(self.http, p), self._guard(p.name, None)) for p in cfg.peers]
+            self.peers = [
+                (PeerAgent(self.http, p, cfg.agent_name), self._guard(p.name, None)) for p in cfg.peers
+            ]
         publisher = Publisher(self._amqp_url) if cfg.amqp_url else None
         self.rabbitmq = (publisher, self._guard("rabbitmq", publisher.reset)) if publisher else None
         self.consumer = (
@@ -256,7 +258,9 @@ class Agent:
         trace_id = ctx.trace_id if ctx else ""
         try:
             task = await _read_task(request)
-            result = await self.run_task(uuid.uuid4().hex, task, source="api")
+            caller = request.headers.get(CALLER_HEADER, "")
+            # one level of peer calls: peers' PEERS can never form a loop
+            result = await self.run_task(uuid.uuid4().hex, task, source=caller or "api", ask_peers=not caller)
         except BadRequest as exc:
             return _error(400, str(exc), trace_id=trace_id)
         except Unavailable as exc:
@@ -337,7 +341,7 @@ class Agent:
 
     # ---------------------------------------------------------------- the task pipeline
 
-    async def run_task(self, task_id: str, task: TaskInput, *, source: str) -> TaskResult:
+    async def run_task(self, task_id: str, task: TaskInput, *, source: str, ask_peers: bool) -> TaskResult:
         """Redis cache -> Ollama on a miss -> cache write -> Postgres row, and meanwhile each peer's
         /api/task (they need nothing of ours), so one slow dependency costs one timeout.  Each step
         only when configured.
@@ -423,7 +427,7 @@ class Agent:
         try:
             async with asyncio.TaskGroup() as group:
                 mine = group.create_task(local())
-                asked = [group.create_task(ask(p, g)) for p, g in self.peers]
+                asked = [group.create_task(ask(p, g)) for p, g in (self.peers if ask_peers else [])]
         except* Unavailable as failed:  # fallbacks disabled: the first failure answers, the rest is cancelled
             refused = failed.exceptions[0]
         if refused is not None:

@@ -96,9 +96,13 @@ class Config:
 
 
 def _queue_consume(mode: str, env: Mapping[str, str]) -> bool:
-    """auto: an agent with AMQP_URL and no PEERS is a leaf worker and consumes the task queue."""
+    """auto: an agent with AMQP_URL and POSTGRES_DSN but no PEERS is the leaf worker that stores
+    queued tasks (the indexer); set QUEUE_CONSUME explicitly for any other layout."""
     if mode == "auto":
-        return bool(env.get("AMQP_URL", "").strip()) and not env.get("PEERS", "").strip()
+        return (
+            all(env.get(name, "").strip() for name in ("AMQP_URL", "POSTGRES_DSN"))
+            and not env.get("PEERS", "").strip()
+        )
     return mode == "true"
 
 

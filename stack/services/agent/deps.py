@@ -180,15 +180,18 @@ class HttpClients:
             )
         return self._session
 
-    async def post_json(self, url: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        async with self.session().post(url, json=payload, headers=tracing.outgoing_headers()) as resp:
+    async def post_json(
+        self, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        sent = {**tracing.outgoing_headers(), **(headers or {})}
+        async with self.session().post(url, json=payload, headers=sent) as resp:
             body = await resp.text()
             if resp.status != 200:
                 raise DependencyFailed(url, f"HTTP {resp.status}: {body[:200]}")
             data = json.loads(body)
             if not isinstance(data, dict):
                 raise DependencyFailed(url, "answer is not a JSON object")
-            return data, dict(resp.headers)
+            return data
 
     async def close(self) -> None:
         session, self._session = self._session, None
@@ -204,7 +207,7 @@ class Ollama:
         self._num_predict = num_predict
 
     async def generate(self, prompt: str) -> str:
-        data, _ = await self._http.post_json(
+        data = await self._http.post_json(
             self._url,
             {
                 "model": self._model,
@@ -216,14 +219,18 @@ class Ollama:
         return str(data.get("response", ""))
 
 
+CALLER_HEADER = "X-Agent-Caller"  # set on calls to peers; an agent called by a peer does not call its own
+
+
 class PeerAgent:
-    def __init__(self, http: HttpClients, peer: Peer) -> None:
+    def __init__(self, http: HttpClients, peer: Peer, caller: str) -> None:
         self._http = http
         self.name = peer.name
         self._url = peer.url + "/api/task"
+        self._caller = caller
 
     async def task(self, text: str) -> str:
-        data, _ = await self._http.post_json(self._url, {"input": text})
+        data = await self._http.post_json(self._url, {"input": text}, {CALLER_HEADER: self._caller})
         return str(data.get("result", ""))
 
 
