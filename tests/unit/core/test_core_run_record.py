@@ -118,7 +118,7 @@ def test_a_recorded_scenario_missing_from_slas_is_an_input_error():
     catalogue = parse_text(
         SLAS.replace("  baseline: {}\n", "").replace("scenarios: all", "scenarios: [redis-kill]"), "slas.yaml"
     )
-    with pytest.raises(InputError, match="scenario 'baseline' is not in slas.yaml"):
+    with pytest.raises(InputError, match=r"scenario 'baseline' is not in slas\.yaml"):
         command.judge_run(catalogue, RECORD, FakeMetricsSource(), "run.json")
 
 
