@@ -178,6 +178,9 @@ class Agent:
                 response = await handler(request)
             except web.HTTPException as exc:
                 response = exc
+            except asyncio.CancelledError:
+                status = 499  # the client went away (nginx's code); not a server error
+                raise
             except Exception:
                 log.exception("unhandled error")
                 response = _error(500, "internal error")
