@@ -1,8 +1,12 @@
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
 from agent.retry import RetriesExhausted, RetryPolicy, retry_async
+
+T = TypeVar("T")
 
 
 def test_rule_10_2_defaults() -> None:
@@ -22,7 +26,7 @@ def test_bad_policy_rejected() -> None:
         RetryPolicy(multiplier=0.5)
 
 
-def run(coro):  # type: ignore[no-untyped-def]
+def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
