@@ -77,7 +77,7 @@ class Side(asyncio.Protocol):
         self.link.side_made(self)
 
     def _pause_unless_piped(self) -> None:
-        if self.transport is not None and not self.lost and self.link.route(self) is _discard:
+        if self.transport is not None and not self.lost and self.link.pipe_from(self) is None:
             # There the transport already believes it is paused, so a bare pause is a no-op.
             self.transport.resume_reading()
             self.transport.pause_reading()
@@ -317,6 +317,7 @@ class Link:
         self.dial_task: asyncio.Task[None] | None = None
         self.finished = False
         self.peer = ""
+        self.early: list[tuple[Side, bytes]] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def side_made(self, side: Side) -> None:
@@ -378,6 +379,9 @@ class Link:
             upstream.set_linger_zero()
         self.up = Pipe(self, Direction.UPSTREAM, self.client, upstream, up_chain)
         self.down = Pipe(self, Direction.DOWNSTREAM, upstream, self.client, down_chain)
+        early, self.early = self.early, []
+        for side, data in early:
+            self.route(side)(data)
         self.up._update_reading()
         self.down._update_reading()
 
@@ -407,18 +411,23 @@ class Link:
         self.owner.link_closed(self)
 
     # -- socket events ---------------------------------------------------------------------
-    def _pipe_from(self, side: Side) -> Pipe | None:
+    def pipe_from(self, side: Side) -> Pipe | None:
         return self.up if side is self.client else self.down
 
     def _pipe_into(self, side: Side) -> Pipe | None:
         return self.down if side is self.client else self.up
 
     def route(self, side: Side) -> Callable[[bytes], None]:
-        pipe = self._pipe_from(side)
-        return pipe.feed if pipe is not None else _discard
+        pipe = self.pipe_from(side)
+        if pipe is not None:
+            return pipe.feed
+        if self.finished or side.lost:
+            return _discard
+        # Bytes read before the pipes exist (see Side._pause_unless_piped) wait for them.
+        return lambda data: self.early.append((side, data))
 
     def side_eof(self, side: Side) -> None:
-        pipe = self._pipe_from(side)
+        pipe = self.pipe_from(side)
         if pipe is not None:
             pipe.source_eof()
 
@@ -426,7 +435,7 @@ class Link:
         into = self._pipe_into(side)
         if into is not None and not into.done:
             into.kill()
-        source = self._pipe_from(side)
+        source = self.pipe_from(side)
         if source is not None:
             source.source_eof()
         self._maybe_finish()
@@ -439,7 +448,7 @@ class Link:
     def pipe_finished(self, pipe: Pipe) -> None:
         """A direction ended: close its destination, which also ends reading from that socket."""
         pipe.dst.close()
-        other = self._pipe_from(pipe.dst)
+        other = self.pipe_from(pipe.dst)
         if other is not None:
             other.source_eof()
 

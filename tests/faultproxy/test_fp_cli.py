@@ -104,6 +104,8 @@ COMMANDS = {
 
 @pytest.mark.parametrize("command", COMMANDS.values(), ids=COMMANDS.keys())
 def test_server_process_loads_config_serves_and_stops_on_sigterm(tmp_path: Path, command: list[str]) -> None:
+    if not Path(command[0]).exists():
+        pytest.skip(f"{command[0]} is not installed here (package not installed with its scripts)")
     config = tmp_path / "proxies.json"
     config.write_text(json.dumps([{"name": "cfg", "upstream": "127.0.0.1:9", "listen": "127.0.0.1:0"}]))
     port = free_port()
