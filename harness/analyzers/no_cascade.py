@@ -5,7 +5,9 @@ Services that do not depend on the faulted one, even transitively, must keep the
 health latency under ``health_threshold``. Services that do depend on it may degrade only as the
 rules allow: no hang (API latency under ``api_threshold``, the 5 s SLA), health still under 1 s, and
 fallbacks rather than 5xx (error rate at most ``dependent_max_error_rate``; with
-``require_fallbacks`` the direct dependents must have served fallbacks).
+``require_fallbacks`` the direct dependents must have served fallbacks). Requests that hang are seen
+by no histogram, so every service's throughput must also stay at ``min_throughput_ratio`` of its
+steady-state throughput or more.
 
 The graph is data (service -> direct dependencies), normally derived from the compose files by the
 runner; a ``graph`` parameter overrides it. It must state the logical dependencies: when services
@@ -43,10 +45,11 @@ class NoCascadeParams:
     independent_max_error_rate: float = 0.01
     dependent_max_error_rate: float = 0.01
     require_fallbacks: bool = False
+    min_throughput_ratio: float = 0.5
     min_requests: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("independent_max_error_rate", "dependent_max_error_rate"):
+        for name in ("independent_max_error_rate", "dependent_max_error_rate", "min_throughput_ratio"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name}: must be a fraction between 0 and 1")
         if self.min_requests < 1:
@@ -93,19 +96,37 @@ def run(context: AnalysisContext, params: NoCascadeParams) -> Finding:
         return stop(guard)
     label, span = params.service_label, window.promql_range()
     totals = _by_service(
-        recorder, f"sum by ({label}) (increase({params.requests_metric}[{span}]))", context, label
+        recorder, f"sum by ({label}) (increase({params.requests_metric}[{span}]))", window.end, label
     )
     errors = _by_service(
         recorder,
         f'sum by ({label}) (increase({params.requests_metric}{{status=~"5.."}}[{span}]))',
-        context,
+        window.end,
         label,
     )
-    fallbacks = _by_service(
-        recorder,
-        f'sum by ({label}) (increase(fallback_responses_total{{dependency="{faulted}"}}[{span}]))',
-        context,
-        label,
+    fallbacks = (
+        _by_service(
+            recorder,
+            f'sum by ({label}) (increase(fallback_responses_total{{dependency="{faulted}"}}[{span}]))',
+            window.end,
+            label,
+        )
+        if params.require_fallbacks
+        else {}
+    )
+    # Requests that hang never complete, so no histogram or counter sees them: what shows is the
+    # throughput collapsing against the steady window.
+    steady = context.timeline.steady
+    compare_throughput = params.min_throughput_ratio > 0 and window.name != "steady" and not steady.empty
+    before = (
+        _by_service(
+            recorder,
+            f"sum by ({label}) (increase({params.requests_metric}[{steady.promql_range()}]))",
+            steady.end,
+            label,
+        )
+        if compare_throughput
+        else {}
     )
     judged = params.services or tuple(sorted(s for s in nodes if s in totals and s != faulted))
     if not judged:
@@ -136,6 +157,22 @@ def run(context: AnalysisContext, params: NoCascadeParams) -> Finding:
         dependent = service in dependents
         role = "dependent" if dependent else "independent"
         total, failed = totals.get(service, 0.0), errors.get(service, 0.0)
+        rate_before, rate_now = before.get(service, 0.0) / max(steady.duration, 1e-9), total / window.duration
+        if rate_before > 0:
+            ratio = rate_now / rate_before
+            figures.append(Figure(f"throughput_ratio[{service}]", ratio))
+            slow = ratio < params.min_throughput_ratio
+            checks.append(
+                Check(
+                    f"{service} ({role}) throughput",
+                    "fail" if slow else "pass",
+                    f"{rate_now:.3g}/s against {rate_before:.3g}/s in steady state (at least "
+                    f"{params.min_throughput_ratio:.0%})"
+                    + (": requests hang or are refused" if slow else ""),
+                )
+            )
+            if total < params.min_requests:
+                continue
         if total < params.min_requests:
             checks.append(
                 Check(
@@ -176,12 +213,8 @@ def run(context: AnalysisContext, params: NoCascadeParams) -> Finding:
     return conclude(checks, threshold, recorder.evidence(context, figures), "nothing was judged")
 
 
-def _by_service(recorder: Recorder, query: str, context: AnalysisContext, label: str) -> dict[str, float]:
-    return {
-        s.label(label) or "": s.samples[0].value
-        for s in recorder.instant(query, context.window.end)
-        if s.samples
-    }
+def _by_service(recorder: Recorder, query: str, at: float, label: str) -> dict[str, float]:
+    return {s.label(label) or "": s.samples[0].value for s in recorder.instant(query, at) if s.samples}
 
 
 ANALYZER = AnalyzerSpec("no_cascade", NoCascadeParams, run, describe, needs_fault=True)

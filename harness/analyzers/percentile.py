@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from harness.analyzers.base import AnalysisContext, Recorder, key_text
 from harness.metrics.histogram import (
     PERCENTILES,
+    Bucket,
     bucket_increase_query,
     buckets_from_series,
     estimate_quantile,
@@ -71,7 +72,7 @@ def measure_percentile(
         s.key(spec.by): s.samples[0].value
         for s in recorder.instant(quantile_query(q, spec.metric, spec.matchers, span, spec.by), window.end)
     }
-    groups: dict[Labels, list] = {}
+    groups: dict[Labels, list[Series]] = {}
     for series in bucket_series:
         groups.setdefault(series.key(spec.by), []).append(series)
     if not groups:
@@ -88,7 +89,12 @@ def measure_percentile(
 
 
 def _judge(
-    name: str, group: Labels, buckets: tuple, promql: float | None, q: float, spec: PercentileSpec
+    name: str,
+    group: Labels,
+    buckets: tuple[Bucket, ...],
+    promql: float | None,
+    q: float,
+    spec: PercentileSpec,
 ) -> PercentileResult:
     label = f"{name}[{key_text(group)}]" if group else name
     estimate = estimate_quantile(q, buckets)

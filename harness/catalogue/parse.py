@@ -215,11 +215,13 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
         raise node.error("rule", f'expected a rule number like "3.4", got {rule!r} (quote it)')
     window = node.choice("window", WINDOW_NAMES)
     severity = node.choice("severity", SEVERITIES, "gate")
-    names = _scenario_names(node, scenarios)
+    names, explicit = _scenario_names(node, scenarios)
     measurement, spec = _measurement(node)
-    for name in names if node.raw("scenarios") != "all" else ():
-        scenario = scenarios[name]
-        if scenario.fault is None and (window in ("fault", "recovery") or spec.needs_fault):
+    # Named explicitly, a fault-less scenario for a fault-only check is a mistake; under `all` it is
+    # simply skipped when judged.
+    needs_fault = window in ("fault", "recovery") or spec.needs_fault
+    for name in names if explicit and needs_fault else ():
+        if scenarios[name].fault is None:
             need = f"window '{window}'" if window in ("fault", "recovery") else f"analyzer {spec.name}"
             raise node.error("scenarios", f"scenario '{name}' has no fault, but {need} needs one")
     description = node.string("description", "")
@@ -236,15 +238,16 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
     )
 
 
-def _scenario_names(node: Fields, scenarios: dict[str, Scenario]) -> tuple[str, ...]:
+def _scenario_names(node: Fields, scenarios: dict[str, Scenario]) -> tuple[tuple[str, ...], bool]:
+    """The scenario names, and whether they were named explicitly (rather than ``all``)."""
     if node.raw("scenarios") == "all":
-        return tuple(scenarios)
+        return tuple(scenarios), False
     names = node.strings("scenarios")
     for name in names:
         if name not in scenarios:
             known = ", ".join(scenarios)
             raise node.error("scenarios", f"unknown scenario '{name}' (known: {known}, or all)")
-    return names
+    return names, True
 
 
 def _measurement(node: Fields) -> tuple[Measurement, AnalyzerSpec[Any]]:

@@ -23,15 +23,32 @@ SPAN = "60000ms"
 DEFAULTS = NoCascadeParams()
 
 
-def stack(errors=None, api=None, health=None, fallbacks=None, faulted="redis", params=DEFAULTS, graph=GRAPH):
-    """Play Prometheus for a healthy stack during a fault, with overrides per service."""
+def stack(
+    errors=None,
+    api=None,
+    health=None,
+    fallbacks=None,
+    faulted="redis",
+    params=DEFAULTS,
+    graph=GRAPH,
+    totals=None,
+    steady=500.0,
+):
+    """Play Prometheus for a healthy stack during a fault, with overrides per service: 1000 requests in
+    the 60 s fault window, ``steady`` in the 30 s steady window."""
     errors, api, health, fallbacks = errors or {}, api or {}, health or {}, fallbacks or {}
+    totals = totals or {}
     tl = timeline()
     window = tl.fault
     fake = FakeMetricsSource()
     for service in SERVICES:
         labels = {"job": service}
-        fake.put(f"sum by (job) (increase(http_requests_total[{SPAN}]))", labels, [(window.end, 1000.0)])
+        fake.put(
+            f"sum by (job) (increase(http_requests_total[{SPAN}]))",
+            labels,
+            [(window.end, totals.get(service, 1000.0))],
+        )
+        fake.put("sum by (job) (increase(http_requests_total[30000ms]))", labels, [(tl.steady.end, steady)])
         fake.put(
             f'sum by (job) (increase(http_requests_total{{status=~"5.."}}[{SPAN}]))',
             labels,
@@ -73,6 +90,7 @@ def test_healthy_stack_passes():
     assert "agent-indexer (independent) errors" in names
     assert "agent-summarizer (dependent) api" in names
     assert "gateway (dependent) health" in names
+    assert "agent-indexer (independent) throughput" in names
 
 
 def test_errors_in_an_independent_service_are_a_cascade():
@@ -92,6 +110,27 @@ def test_a_hanging_dependent_fails():
     finding = stack(api={"agent-summarizer": [0.05] * 90 + [9.0] * 10})
     assert finding.status == "fail"
     assert "agent-summarizer (dependent) api" in finding.reason
+
+
+def test_a_dependent_whose_requests_hang_fails_on_throughput():
+    # hanging requests complete never: no latency observations, no 5xx, only the throughput shows it
+    finding = stack(totals={"agent-summarizer": 0.0}, api={"agent-summarizer": []})
+    assert finding.status == "fail"
+    assert "agent-summarizer (dependent) throughput: 0/s against 16.7/s" in finding.reason
+    assert "requests hang" in finding.reason
+
+
+def test_throughput_halving_is_tolerated_and_below_the_ratio_fails():
+    assert stack(totals={"agent-indexer": 600.0}).status == "pass"
+    finding = stack(totals={"agent-indexer": 400.0})
+    assert finding.status == "fail"
+    assert "agent-indexer (independent) throughput" in finding.reason
+
+
+def test_throughput_check_can_be_disabled_and_needs_a_steady_baseline():
+    params = NoCascadeParams(min_throughput_ratio=0)
+    assert stack(totals={"agent-indexer": 400.0}, params=params).status == "pass"
+    assert stack(totals={"agent-indexer": 400.0}, steady=0.0).status == "pass"
 
 
 def test_slow_health_anywhere_fails():
