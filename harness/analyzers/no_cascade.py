@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, DependencyGraph, Recorder, conclude
 from harness.analyzers.percentile import PercentileResult, PercentileSpec, figure, measure_percentile
 from harness.analyzers.response_time import Percentile
+from harness.analyzers.throughput import compare_throughput
 from harness.metrics.resolution import scrape_guard
 from harness.verdict import Check, Figure, Finding
 from harness.windows import Seconds
@@ -114,20 +115,12 @@ def run(context: AnalysisContext, params: NoCascadeParams) -> Finding:
         if params.require_fallbacks
         else {}
     )
-    # Requests that hang never complete, so no histogram or counter sees them: what shows is the
-    # throughput collapsing against the steady window.
-    steady = context.timeline.steady
-    compare_throughput = params.min_throughput_ratio > 0 and window.name != "steady" and not steady.empty
-    before = (
-        _by_service(
-            recorder,
-            f"sum by ({label}) (increase({params.requests_metric}[{steady.promql_range()}]))",
-            steady.end,
-            label,
+    throughput = {
+        dict(t.group).get(label, ""): t
+        for t in compare_throughput(
+            context, recorder, params.requests_metric, (label,), params.min_throughput_ratio
         )
-        if compare_throughput
-        else {}
-    )
+    }
     judged = params.services or tuple(sorted(s for s in nodes if s in totals and s != faulted))
     if not judged:
         return stop(f"no service of the graph has {params.requests_metric} in window '{window.name}'")
@@ -157,22 +150,13 @@ def run(context: AnalysisContext, params: NoCascadeParams) -> Finding:
         dependent = service in dependents
         role = "dependent" if dependent else "independent"
         total, failed = totals.get(service, 0.0), errors.get(service, 0.0)
-        rate_before, rate_now = before.get(service, 0.0) / max(steady.duration, 1e-9), total / window.duration
-        if rate_before > 0:
-            ratio = rate_now / rate_before
-            figures.append(Figure(f"throughput_ratio[{service}]", ratio))
-            slow = ratio < params.min_throughput_ratio
+        if service in throughput:
+            figures.append(Figure(f"throughput_ratio[{service}]", throughput[service].ratio))
             checks.append(
-                Check(
-                    f"{service} ({role}) throughput",
-                    "fail" if slow else "pass",
-                    f"{rate_now:.3g}/s against {rate_before:.3g}/s in steady state (at least "
-                    f"{params.min_throughput_ratio:.0%})"
-                    + (": requests hang or are refused" if slow else ""),
-                )
+                throughput[service].check(f"{service} ({role}) throughput", params.min_throughput_ratio)
             )
             if total < params.min_requests:
-                continue
+                continue  # nothing completed: the throughput check has said so
         if total < params.min_requests:
             checks.append(
                 Check(

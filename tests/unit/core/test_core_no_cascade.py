@@ -116,7 +116,7 @@ def test_a_dependent_whose_requests_hang_fails_on_throughput():
     # hanging requests complete never: no latency observations, no 5xx, only the throughput shows it
     finding = stack(totals={"agent-summarizer": 0.0}, api={"agent-summarizer": []})
     assert finding.status == "fail"
-    assert "agent-summarizer (dependent) throughput: 0/s against 16.7/s" in finding.reason
+    assert "agent-summarizer (dependent) throughput: 0/s completed against 16.7/s" in finding.reason
     assert "requests hang" in finding.reason
 
 

@@ -150,4 +150,46 @@ def test_the_trend_over_the_scenario_is_plotted_with_the_threshold():
 def test_no_trend_is_fetched_when_nothing_was_measured():
     finding = run(context(FakeMetricsSource(), "fault"), ResponseTimeParams(threshold=1.0))
     assert finding.evidence.plot == ()
-    assert len(finding.evidence.queries) == 2
+    assert not any("[4000ms]" in q for q in finding.evidence.queries)
+
+
+def _counts(fake, tl, before: float, now: float, selector=""):
+    fake.put(
+        f"sum by (job) (increase(http_request_duration_seconds_count{{{selector}}}[30000ms]))",
+        dict(JOB),
+        [(tl.steady.end, before)],
+    )
+    fake.put(
+        f"sum by (job) (increase(http_request_duration_seconds_count{{{selector}}}[60000ms]))",
+        dict(JOB),
+        [(tl.fault.end, now)],
+    )
+
+
+def test_requests_that_hang_fail_on_throughput_though_the_few_that_complete_are_fast():
+    params = ResponseTimeParams(threshold=5.0)
+    tl = timeline()
+    fake = FakeMetricsSource()
+    put_histogram(fake, tl.fault, {JOB: [0.05] * 20}, "p99")
+    _counts(fake, tl, before=300.0, now=20.0)  # 10/s in steady, 0.33/s in the fault
+    finding = run(context(fake, "fault", tl), params)
+    assert finding.status == "fail"
+    assert finding.reason.startswith("throughput[agent-orchestrator]: 0.333/s completed against 10/s")
+    assert "requests hang" in finding.reason
+
+
+def test_steady_throughput_kept_passes_and_the_check_can_be_off():
+    tl = timeline()
+    fake = FakeMetricsSource()
+    put_histogram(fake, tl.fault, {JOB: [0.05] * 20}, "p99")
+    _counts(fake, tl, before=300.0, now=400.0)
+    finding = run(context(fake, "fault", tl), ResponseTimeParams(threshold=5.0))
+    assert finding.status == "pass", finding.reason
+    assert any(c.name == "throughput[agent-orchestrator]" for c in finding.evidence.checks)
+    fake = FakeMetricsSource()
+    put_histogram(fake, tl.fault, {JOB: [0.05] * 20}, "p99")
+    _counts(fake, tl, before=300.0, now=20.0)
+    assert (
+        run(context(fake, "fault", tl), ResponseTimeParams(threshold=5.0, min_throughput_ratio=0)).status
+        == "pass"
+    )
