@@ -61,8 +61,9 @@ class Options:
     help: bool = False
 
 
-def parse_args(argv: Sequence[str]) -> Options:
-    """Go flag semantics; stops at the first non-flag argument or ``--``. Raises ConfigError."""
+def parse_go_flags(argv: Sequence[str], booleans: set[str], valued: set[str]) -> dict[str, str | bool]:
+    """Go's flag package: ``-name value``, ``-name=value``, one or two dashes, booleans without a value;
+    parsing stops at the first non-flag argument or ``--``. Raises ConfigError in Go's words."""
     values: dict[str, str | bool] = {}
     index = 0
     while index < len(argv):
@@ -74,14 +75,14 @@ def parse_args(argv: Sequence[str]) -> Options:
         if not body or body.startswith("-") or body.startswith("="):
             raise ConfigError(f"bad flag syntax: {arg}")
         name, has_value, value = body.partition("=")
-        if name in _BOOL_FLAGS:
+        if name in booleans:
             if not has_value:
                 values[name] = True
             elif value in _TRUE or value in _FALSE:
                 values[name] = value in _TRUE
             else:
                 raise ConfigError(f'invalid boolean value "{value}" for -{name}: parse error')
-        elif name in _VALUE_FLAGS:
+        elif name in valued:
             if not has_value:
                 if index >= len(argv):
                     raise ConfigError(f"flag needs an argument: -{name}")
@@ -90,6 +91,12 @@ def parse_args(argv: Sequence[str]) -> Options:
             values[name] = value
         else:
             raise ConfigError(f"flag provided but not defined: -{name}")
+    return values
+
+
+def parse_args(argv: Sequence[str]) -> Options:
+    """toxiproxy-server's flags. Raises ConfigError."""
+    values = parse_go_flags(argv, _BOOL_FLAGS, _VALUE_FLAGS)
     port_text = str(values.get("port", "8474"))
     if not port_text.isdigit() or int(port_text) > 65535:
         raise ConfigError(f'invalid value "{port_text}" for flag -port: not a port number')

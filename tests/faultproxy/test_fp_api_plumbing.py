@@ -63,6 +63,20 @@ def test_04_known_path_wrong_method_is_405(fp: RunningServer) -> None:
         assert reply.body == b""
 
 
+def test_04_unclean_paths_are_redirected_like_gorilla_mux(fp: RunningServer) -> None:
+    reply = fp.request("GET", "//proxies")
+    assert reply.status == 301
+    assert reply.header("Location") == "/proxies"
+    reply = fp.request("GET", "/proxies/../version?x=1")
+    assert reply.status == 301 and reply.header("Location") == "/version?x=1"
+
+
+def test_04_path_variables_are_url_decoded(fp: RunningServer) -> None:
+    body = {"name": "with space", "upstream": "127.0.0.1:9", "enabled": False}
+    assert fp.request("POST", "/proxies", body).status == 201
+    assert fp.request("GET", "/proxies/with%20space").json()["name"] == "with space"
+
+
 def test_04_metrics_is_404_without_the_flag(fp: RunningServer) -> None:
     assert fp.request("GET", "/metrics").status == 404
 

@@ -12,8 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fp_support import free_port, refused, split_listen
+from fp_support import RunningServer, free_port, refused, split_listen
 
+from faultproxy import healthcheck
 from faultproxy.cli import Options, main, parse_args
 
 
@@ -142,3 +143,12 @@ def test_server_process_loads_config_serves_and_stops_on_sigterm(tmp_path: Path,
             process.wait(5)
         if process.stderr is not None:
             process.stderr.close()
+
+
+def test_healthcheck_exit_codes(fp: RunningServer, capsys: pytest.CaptureFixture) -> None:
+    assert healthcheck.main(["-host", "127.0.0.1", "-port", str(fp.port)]) == 0
+    dead = free_port()
+    assert healthcheck.main(["--port", str(dead), "-timeout", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unhealthy" in err and str(dead) in err
+    assert healthcheck.main(["-bogus"]) == 2
