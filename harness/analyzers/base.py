@@ -36,6 +36,12 @@ class AnalysisContext:
     min_scrapes: int = 4
     faulted: str | None = None
     graph: DependencyGraph = field(default_factory=lambda: MappingProxyType({}))
+    service_label: str = "job"
+    """The label that names a service in Prometheus (slas.yaml ``defaults.service_label``)."""
+
+    def group_by(self, by: tuple[str, ...] | None, *more: str) -> tuple[str, ...]:
+        """An analyzer's ``by`` parameter, or by default the service label and ``more``."""
+        return by if by is not None else (self.service_label, *more)
 
     @property
     def step(self) -> float:

@@ -36,7 +36,7 @@ class CircuitBreakerParams:
     half_open_after: Seconds = 30.0
     tolerance: Seconds = 2.0
     selector: str = ""
-    by: tuple[str, ...] = ("job", "instance")
+    by: tuple[str, ...] | None = None
     require_close: bool = True
 
     def __post_init__(self) -> None:
@@ -71,9 +71,9 @@ class _Instance:
     calls: tuple[Sample, ...]
 
 
-def queries(p: CircuitBreakerParams) -> dict[str, str]:
+def queries(p: CircuitBreakerParams, group_by: tuple[str, ...]) -> dict[str, str]:
     dep = selector(f'dependency="{p.dependency}"', p.selector)
-    by = ", ".join(p.by)
+    by = ", ".join(group_by)
     short_circuited = selector(dep, 'outcome="short_circuited"')
     failed = selector(dep, 'outcome="failure"')
     return {
@@ -99,8 +99,9 @@ def run(context: AnalysisContext, params: CircuitBreakerParams) -> Finding:
     guard = scrape_guard(whole, context.scrape_interval, context.min_scrapes, timing=params.tolerance)
     if guard:
         return conclude([Check("resolution", "error", guard)], threshold, recorder.evidence(context, []), "")
-    raw = {name: recorder.range(query, whole, context.step) for name, query in queries(params).items()}
-    answers = {name: {s.key(params.by): s.samples for s in series} for name, series in raw.items()}
+    by = context.group_by(params.by, "instance")
+    raw = {name: recorder.range(query, whole, context.step) for name, query in queries(params, by).items()}
+    answers = {name: {s.key(by): s.samples for s in series} for name, series in raw.items()}
     keys = sorted(set(answers["state"]) | set(answers["failures"]))
     checks: list[Check] = []
     figures: list[Figure] = []

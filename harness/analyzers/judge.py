@@ -33,8 +33,18 @@ def judge_scenario(
         return tuple(
             _unmeasured(o, scenario, timeline, str(exc)) for o in catalogue.objectives_for(scenario.name)
         )
+    defaults = catalogue.defaults
     return tuple(
-        judge(o, scenario, timeline, source, scrape, catalogue.defaults.min_scrapes_per_window, graph)
+        judge(
+            o,
+            scenario,
+            timeline,
+            source,
+            scrape,
+            defaults.min_scrapes_per_window,
+            graph,
+            defaults.service_label,
+        )
         for o in catalogue.objectives_for(scenario.name)
     )
 
@@ -47,6 +57,7 @@ def judge(
     scrape_interval: float | None,
     min_scrapes: int = 4,
     graph: DependencyGraph = _NO_GRAPH,
+    service_label: str = "job",
 ) -> Verdict:
     spec = (
         PROMQL if objective.measurement.analyzer == PROMQL.name else ANALYZERS[objective.measurement.analyzer]
@@ -71,7 +82,7 @@ def judge(
     if window.empty:
         return _unmeasured(objective, scenario, timeline, f"window '{window.name}' is empty")
     context = AnalysisContext(
-        source, window, timeline, scrape_interval, min_scrapes, scenario.faulted_service, graph
+        source, window, timeline, scrape_interval, min_scrapes, scenario.faulted_service, graph, service_label
     )
     try:
         finding = spec.run(context, objective.measurement.params)

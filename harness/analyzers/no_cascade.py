@@ -33,7 +33,7 @@ class NoCascadeParams:
     faulted: str | None = None
     graph: Mapping[str, frozenset[str]] | None = None
     services: tuple[str, ...] = ()
-    service_label: str = "job"
+    service_label: str | None = None
     latency_metric: str = "http_request_duration_seconds"
     requests_metric: str = "http_requests_total"
     api_selector: str = 'path=~"/api/.*"'
@@ -95,7 +95,7 @@ def run(context: AnalysisContext, params: NoCascadeParams) -> Finding:
     guard = scrape_guard(window, context.scrape_interval, context.min_scrapes)
     if guard:
         return stop(guard)
-    label, span = params.service_label, window.promql_range()
+    label, span = params.service_label or context.service_label, window.promql_range()
     totals = _by_service(
         recorder, f"sum by ({label}) (increase({params.requests_metric}[{span}]))", window.end, label
     )

@@ -1,6 +1,6 @@
 """Rule 7.1, metrics exposure: every required metric name is present on every service target.
 
-Targets are the ``up`` series matching ``selector`` (by job and instance), evaluated at the end of the
+Targets are the ``up`` series matching ``selector`` (by service label and instance), evaluated at the end of the
 window. A histogram counts as present through its ``_bucket``, ``_count`` or ``_sum`` series. A target
 Prometheus cannot scrape (``up == 0``) does not expose its metrics: that is a fail, not an error.
 """
@@ -29,7 +29,7 @@ _SUFFIXES = ("_bucket", "_count", "_sum")
 class RequiredMetricsParams:
     names: tuple[str, ...] = RULE_7_1
     selector: str = 'job=~".+"'
-    by: tuple[str, ...] = ("job", "instance")
+    by: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         bad = [n for n in self.names if not re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", n)]
@@ -50,16 +50,17 @@ def _base_name(name: str, wanted: set[str]) -> str:
 
 def run(context: AnalysisContext, params: RequiredMetricsParams) -> Finding:
     recorder = Recorder(context.source)
-    at, by = context.window.end, ", ".join(params.by)
+    group_by = context.group_by(params.by, "instance")
+    at, by = context.window.end, ", ".join(group_by)
     alternatives = "|".join(re.escape(n) for n in params.names)
-    targets = {s.key(params.by): s.samples[0].value for s in recorder.instant(f"up{{{params.selector}}}", at)}
+    targets = {s.key(group_by): s.samples[0].value for s in recorder.instant(f"up{{{params.selector}}}", at)}
     name_matcher = '__name__=~"(' + alternatives + ")(" + "|".join(_SUFFIXES) + ')?"'
     names_query = f"group by ({by}, __name__) ({{{selector(name_matcher, params.selector)}}})"
     wanted = set(params.names)
     present: dict[Labels, set[str]] = {}
     for series in recorder.instant(names_query, at):
         name = dict(series.labels).get("__name__") or ""
-        present.setdefault(series.key(params.by), set()).add(_base_name(name, wanted))
+        present.setdefault(series.key(group_by), set()).add(_base_name(name, wanted))
     checks, figures = [], []
     for key, up in sorted(targets.items()):
         target = key_text(key)

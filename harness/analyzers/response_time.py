@@ -29,7 +29,7 @@ class ResponseTimeParams:
     comparator: Literal["<", "<="] = "<"
     metric: str = "http_request_duration_seconds"
     selector: str = ""
-    by: tuple[str, ...] = ("job",)
+    by: tuple[str, ...] | None = None
     rounding: Seconds = 0.0
     min_observations: int = 1
     min_throughput_ratio: float = 0.5
@@ -42,31 +42,32 @@ class ResponseTimeParams:
         if self.min_observations < 1:
             raise ValueError("min_observations: must be at least 1")
 
-    def spec(self) -> PercentileSpec:
+    def spec(self, by: tuple[str, ...]) -> PercentileSpec:
         return PercentileSpec(
             self.metric,
             self.selector,
             self.percentile,
             self.comparator,
             self.threshold,
-            self.by,
+            by,
             self.rounding,
             self.min_observations,
         )
 
 
 def describe(params: ResponseTimeParams) -> str:
-    return params.spec().text()
+    return params.spec(()).text()
 
 
 def run(context: AnalysisContext, params: ResponseTimeParams) -> Finding:
     recorder = Recorder(context.source)
-    spec = params.spec()
+    by = context.group_by(params.by)
+    spec = params.spec(by)
     results = measure_percentile(context, recorder, spec, params.percentile)
     checks = [r.check for r in results]
     figures = [f for f in (figure(r, params.percentile) for r in results) if f is not None]
     counter = f"{params.metric}_count{{{params.selector}}}"
-    for item in compare_throughput(context, recorder, counter, params.by, params.min_throughput_ratio):
+    for item in compare_throughput(context, recorder, counter, by, params.min_throughput_ratio):
         suffix = f"[{key_text(item.group)}]" if item.group else ""
         checks.append(item.check(f"throughput{suffix}", params.min_throughput_ratio))
         figures.append(Figure(f"throughput_ratio{suffix}", item.ratio))

@@ -89,6 +89,8 @@ class Defaults:
     load: LoadLevel = LoadLevel()
     windows: WindowDurations = WindowDurations()
     min_scrapes_per_window: int = 4
+    service_label: str = "job"
+    """The Prometheus label naming a service; analyzers group by it unless told otherwise."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,6 +72,7 @@ def _defaults(node: Fields) -> Defaults:
         load=_load(load, base.load) if load else base.load,
         windows=_windows(windows, base.windows) if windows else base.windows,
         min_scrapes_per_window=node.integer("min_scrapes_per_window", base.min_scrapes_per_window, minimum=2),
+        service_label=node.string("service_label", base.service_label),
     )
     node.finish()
     return defaults

@@ -174,7 +174,7 @@ def put_breaker(
     omit: Sequence[str] = (),
 ) -> None:
     labels = labels or {"job": "agent-summarizer", "instance": "summarizer:10200"}
-    for name, query in queries(params).items():
+    for name, query in queries(params, ("job", "instance")).items():
         if name not in omit:
             fake.put(query, labels, series[name])
 

@@ -95,3 +95,43 @@ def test_scenario_judging_uses_the_declared_scrape_interval_when_prometheus_has_
     verdicts = judge_scenario(CATALOGUE, CATALOGUE.scenario("redis-kill"), tl, fake)
     assert verdicts[0].status == "pass", verdicts[0].reason
     assert verdicts[0].evidence.window.start == T0 + 30
+
+
+def test_the_catalogue_service_label_groups_every_analyzer_unless_it_says_otherwise():
+    catalogue = parse_text(
+        """\
+version: 1
+defaults: {service_label: service}
+scenarios:
+  redis-kill: {fault: {kind: container_kill, target: redis}}
+objectives:
+  - id: health
+    rule: "8.1"
+    scenarios: all
+    window: fault
+    analyzer: {name: response_time, params: {threshold: 1s}}
+  - id: health-by-pod
+    rule: "8.1"
+    scenarios: all
+    window: fault
+    analyzer: {name: response_time, params: {threshold: 1s, by: [pod]}}
+  - id: breaker
+    rule: "3.4"
+    scenarios: all
+    window: whole
+    analyzer: {name: circuit_breaker, params: {dependency: redis}}
+  - id: metrics
+    rule: "7.1"
+    scenarios: all
+    window: steady
+    analyzer: {name: required_metrics}
+""",
+        "slas.yaml",
+    )
+    assert catalogue.defaults.service_label == "service"
+    verdicts = judge_scenario(catalogue, catalogue.scenario("redis-kill"), timeline(), FakeMetricsSource())
+    queries = {v.id: v.evidence.queries[0] for v in verdicts}
+    assert queries["health"].startswith("sum by (le, service) (")
+    assert queries["health-by-pod"].startswith("sum by (le, pod) (")
+    assert queries["breaker"].startswith("max by (service, instance) (circuit_breaker_state")
+    assert any("group by (service, instance, __name__)" in q for q in verdicts[3].evidence.queries)

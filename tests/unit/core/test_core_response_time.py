@@ -16,7 +16,16 @@ def measure(groups, params: ResponseTimeParams, window="fault", offset=0.0, scra
     tl = tl or timeline()
     fake = FakeMetricsSource(scrape_interval=scrape)
     chosen = tl.window(window)
-    put_histogram(fake, chosen, groups, params.percentile, params.metric, params.selector, params.by, offset)
+    put_histogram(
+        fake,
+        chosen,
+        groups,
+        params.percentile,
+        params.metric,
+        params.selector,
+        params.by if params.by is not None else ("job",),
+        offset,
+    )
     return run(context(fake, window, tl, scrape=scrape), params)
 
 
