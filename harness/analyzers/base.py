@@ -62,24 +62,32 @@ class AnalyzerSpec(Generic[P]):
 
 
 class Recorder:
-    """Reads through a source and keeps every query and answer, which become the verdict's evidence."""
+    """Reads through a source and keeps every query and answer, which become the verdict's evidence.
+    Asking the same thing twice reads once."""
 
     def __init__(self, source: MetricsSource) -> None:
         self._source = source
+        self._answers: dict[tuple[str, str, float, float, float], tuple[Series, ...]] = {}
         self.queries: list[str] = []
         self.samples: list[Series] = []
 
     def instant(self, query: str, at: float) -> tuple[Series, ...]:
-        return self._keep(query, self._source.instant(query, at))
+        key = ("instant", query, at, at, 0.0)
+        if key not in self._answers:
+            self._keep(key, self._source.instant(query, at))
+        return self._answers[key]
 
     def range(self, query: str, window: Window, step: float) -> tuple[Series, ...]:
-        return self._keep(query, self._source.range(query, window, step))
+        key = ("range", query, window.start, window.end, step)
+        if key not in self._answers:
+            self._keep(key, self._source.range(query, window, step))
+        return self._answers[key]
 
-    def _keep(self, query: str, answer: tuple[Series, ...]) -> tuple[Series, ...]:
-        if query not in self.queries:
-            self.queries.append(query)
+    def _keep(self, key: tuple[str, str, float, float, float], answer: tuple[Series, ...]) -> None:
+        self._answers[key] = answer
+        if key[1] not in self.queries:
+            self.queries.append(key[1])
         self.samples.extend(answer)
-        return answer
 
     def evidence(
         self,

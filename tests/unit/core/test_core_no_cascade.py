@@ -180,3 +180,14 @@ def test_no_data_is_an_error():
 def test_params_validate():
     with pytest.raises(ValueError, match="independent_max_error_rate"):
         NoCascadeParams(independent_max_error_rate=2)
+
+
+def test_the_same_query_is_read_once():
+    from harness.analyzers.base import Recorder
+
+    fake = FakeMetricsSource()
+    fake.put("up", {"job": "a"}, [(10.0, 1.0)])
+    recorder = Recorder(fake)
+    assert recorder.instant("up", 10.0) == recorder.instant("up", 10.0)
+    assert fake.queries == ["up"]
+    assert recorder.queries == ["up"] and len(recorder.samples) == 1
