@@ -1,0 +1,41 @@
+"""`python -m harness clean`: revert every fault a crashed run left in force."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from harness.commands._stack_options import add_stack_options, open_stack
+from harness.faults import DEFAULT_JOURNAL, Journal, sweep
+
+HELP = (
+    "revert every fault the harness left in force (journal first, then paused containers, "
+    "harness-* toxics and disabled proxies); exit 2 if any could not be reverted"
+)
+DEFAULT_PROXY_URL = "http://127.0.0.1:10010"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_stack_options(parser)
+    parser.add_argument(
+        "--proxy-url", default=DEFAULT_PROXY_URL, help=f"fault proxy API (default: {DEFAULT_PROXY_URL})"
+    )
+    parser.add_argument(
+        "--journal", type=Path, default=DEFAULT_JOURNAL, help=f"fault journal (default: {DEFAULT_JOURNAL})"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    stack, project = open_stack(args)
+    report = sweep(Journal(args.journal), stack, args.proxy_url)
+    for line in report.cleaned:
+        print(f"cleaned: {line}")
+    for line in report.errors:
+        print(f"harness clean: could not clean: {line}", file=sys.stderr)
+    if report.ok:
+        print(
+            f"stack {project.name}: no fault left in force"
+            + ("" if report.cleaned else " (nothing to clean)")
+        )
+    return 0 if report.ok else 2

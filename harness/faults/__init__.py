@@ -1,0 +1,35 @@
+"""Faults: container faults through the Docker API, proxy faults through the fault proxy's API.
+
+base.py       Fault protocol, FaultError, FaultRecord, applied(), sigterm_as_interrupt()
+container.py  ContainerFault (kill, stop, pause, restart)
+proxy.py      ProxyFault (down, latency, timeout, reset_peer, bandwidth), ProxyApi
+journal.py    Journal: the faults in force, on disk, for the sweep
+build.py      build_fault(FaultSpec, stack, proxy_url), restore_fault(record, stack)
+sweep.py      sweep(journal, stack, proxy_url): revert leftovers after a crash
+fake.py       FakeContainer for tests
+"""
+
+from harness.faults.base import Fault, FaultError, FaultRecord, applied, sigterm_as_interrupt
+from harness.faults.build import build_fault, restore_fault
+from harness.faults.container import ContainerFault
+from harness.faults.journal import DEFAULT_JOURNAL, Journal, JournalEntry
+from harness.faults.proxy import ProxyApi, ProxyFault
+from harness.faults.sweep import SweepReport, sweep
+
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "ContainerFault",
+    "Fault",
+    "FaultError",
+    "FaultRecord",
+    "Journal",
+    "JournalEntry",
+    "ProxyApi",
+    "ProxyFault",
+    "SweepReport",
+    "applied",
+    "build_fault",
+    "restore_fault",
+    "sigterm_as_interrupt",
+    "sweep",
+]

@@ -1,0 +1,88 @@
+"""What every fault is, and the one way to apply one: journalled, injected, proven, always reverted.
+
+A fault is a frozen dataclass that can ``inject()`` itself (and prove, by reading state back, that it took
+effect) and ``revert()`` itself (idempotently: twice, or after a failed inject, is harmless). ``applied()``
+is the context manager the runner uses; the journal entry it writes before injecting lets
+``python -m harness clean`` revert what a SIGKILLed run left in force.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Protocol
+
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.faults.journal import Journal
+
+
+class FaultError(HarnessError):
+    """A fault could not be injected, proven to have taken effect, or reverted."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRecord:
+    """Enough to rebuild a fault's revert after a crash: what, on which target, and where it lives."""
+
+    kind: str
+    """The catalogue kind, e.g. ``container_pause`` or ``proxy_latency``."""
+    target: str
+    location: str
+    """The container id (container faults) or the fault proxy's API URL (proxy faults)."""
+    stream: str = "downstream"
+
+
+class Fault(Protocol):
+    @property
+    def target(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+    def record(self) -> FaultRecord: ...
+
+    def inject(self) -> None:
+        """Apply the fault, then prove it took effect; raise FaultError if it did not."""
+
+    def revert(self) -> None:
+        """Undo the fault and prove it is undone; harmless when nothing is in force."""
+
+
+@contextmanager
+def applied(fault: Fault, journal: Journal) -> Iterator[Fault]:
+    """Journal, inject and prove the fault; on leaving (also by KeyboardInterrupt or a failed inject)
+    revert it and drop its journal entry. A failed revert keeps the entry, for ``harness clean``."""
+    entry = journal.add(fault.record(), pid=os.getpid(), since=time.time())
+    try:
+        fault.inject()
+        yield fault
+    finally:
+        fault.revert()
+        journal.remove(entry)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt while inside, so ``applied()`` reverts on `kill` as on Ctrl-C.
+
+    Signal handlers belong to the main thread; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

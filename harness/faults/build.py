@@ -1,0 +1,64 @@
+"""From a catalogue FaultSpec to a Fault, and from a journal record back to a Fault that can revert."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, cast
+
+from harness.catalogue.model import FaultSpec
+from harness.faults.base import Fault, FaultError, FaultRecord
+from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
+from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
+
+DEFAULT_STOP_TIMEOUT = 10.0
+
+
+class ContainerSource(Protocol):
+    """Where container faults find their containers: harness.stack.Stack, or anything listing the same."""
+
+    def container(self, service: str) -> ContainerHandle: ...
+
+    def containers(self, service: str | None = None, all: bool = True) -> Sequence[ContainerHandle]: ...
+
+
+def build_fault(spec: FaultSpec, stack: ContainerSource, proxy_url: str) -> Fault:
+    family, _, name = spec.kind.partition("_")
+    if family == "container" and name in CONTAINER_ACTIONS:
+        timeout = spec.attribute("timeout", DEFAULT_STOP_TIMEOUT)
+        return ContainerFault(
+            cast(ContainerAction, name),
+            spec.target,
+            stack.container(spec.target),
+            stop_timeout=DEFAULT_STOP_TIMEOUT if timeout is None else timeout,
+        )
+    if family == "proxy" and name in PROXY_KINDS:
+        toxicity = spec.attribute("toxicity", 1.0)
+        attributes = tuple((k, round(v)) for k, v in spec.attributes if k != "toxicity")
+        return ProxyFault(
+            cast(ProxyKind, name),
+            spec.target,
+            proxy_url,
+            attributes=attributes,
+            stream=spec.stream,
+            toxicity=1.0 if toxicity is None else toxicity,
+        )
+    raise FaultError(f"unknown fault kind {spec.kind!r}")
+
+
+def restore_fault(
+    record: FaultRecord, stack: ContainerSource | None, settle_timeout: float = 30.0
+) -> Fault | None:
+    """The fault a journal record describes, able to revert itself; None when its container is gone."""
+    family, _, name = record.kind.partition("_")
+    if family == "container" and name in CONTAINER_ACTIONS:
+        if stack is None:
+            raise FaultError(f"{record.kind} on {record.target}: reverting it needs the stack (--stack)")
+        found = [c for c in stack.containers(record.target) if c.id == record.location]
+        if not found:
+            return None
+        return ContainerFault(
+            cast(ContainerAction, name), record.target, found[0], settle_timeout=settle_timeout
+        )
+    if family == "proxy" and name in PROXY_KINDS:
+        return ProxyFault(cast(ProxyKind, name), record.target, record.location, stream=record.stream)
+    raise FaultError(f"fault journal names an unknown fault kind {record.kind!r}")

@@ -1,0 +1,140 @@
+"""Container faults through the Docker API: kill, stop, pause, restart a compose service's container.
+
+Each is proven by reading the container's state back: kill/stop -> ``State.Running`` false, pause ->
+``State.Paused`` true, restart -> running with a new ``State.StartedAt``. Revert unpauses or starts the
+container and waits until it runs (health is the runner's business, it waits for it separately).
+
+Restart policies (measured on dockerd 20.10 with ``on-failure:3`` and ``unless-stopped``): Docker does not
+restart a container after ``docker kill`` (SIGKILL, exit 137) nor after ``docker stop``: both mark it
+stopped by hand, so the policy stays out of it and a kill or stop holds for the whole fault window without
+the harness having to keep it down. A policy restarts only a container whose process dies on its own.
+If some engine restarted it anyway, the runner would see it through the health it watches; the fault does
+not fight the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import docker.errors
+import requests
+
+from harness.faults.base import FaultError, FaultRecord
+from harness.polling import wait_until
+
+ContainerAction = Literal["kill", "stop", "pause", "restart"]
+CONTAINER_ACTIONS: tuple[ContainerAction, ...] = ("kill", "stop", "pause", "restart")
+DOCKER_ERRORS = (docker.errors.DockerException, requests.RequestException)
+POLL_INTERVAL = 0.1
+
+
+class ContainerHandle(Protocol):
+    """The part of docker's ``Container`` the faults use (a fake in harness/faults/fake.py)."""
+
+    id: str
+    name: str
+    attrs: dict[str, Any]
+
+    def reload(self) -> None: ...
+    def kill(self) -> None: ...
+    def stop(self, timeout: int) -> None: ...
+    def restart(self, timeout: int) -> None: ...
+    def pause(self) -> None: ...
+    def unpause(self) -> None: ...
+    def start(self) -> None: ...
+
+
+def container_state(container: ContainerHandle) -> dict[str, Any]:
+    container.reload()
+    return dict(container.attrs["State"])
+
+
+def _runs(state: dict[str, Any]) -> bool:
+    return bool(state.get("Running")) and not state.get("Paused")
+
+
+def ensure_running(container: ContainerHandle, timeout: float) -> bool:
+    """Unpause or start the container and wait until it runs; True if anything had to be done.
+
+    A container that no longer exists has nothing to revert (False).
+    """
+    try:
+        state = container_state(container)
+        if _runs(state):
+            return False
+        if state.get("Paused"):
+            container.unpause()
+        else:
+            container.start()
+        wait_until(
+            lambda: _runs(container_state(container)),
+            timeout=timeout,
+            interval=POLL_INTERVAL,
+            what=f"container {container.name} to run again",
+            error=FaultError,
+        )
+    except docker.errors.NotFound:
+        return False
+    except DOCKER_ERRORS as exc:
+        raise FaultError(f"container {container.name} cannot be brought back: {exc}") from exc
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerFault:
+    action: ContainerAction
+    target: str
+    """The compose service."""
+    container: ContainerHandle = field(compare=False, repr=False)
+    stop_timeout: float = 10.0
+    """Seconds a stop or restart grants the process before SIGKILL (docker's ``-t``)."""
+    settle_timeout: float = 30.0
+    """Seconds the container's state may take to show the fault, or its revert."""
+
+    def describe(self) -> str:
+        return f"{self.action} service {self.target} (container {self.container.name})"
+
+    def record(self) -> FaultRecord:
+        return FaultRecord(f"container_{self.action}", self.target, self.container.id)
+
+    def inject(self) -> None:
+        try:
+            before = container_state(self.container)
+            if not _runs(before):
+                raise FaultError(
+                    f"cannot {self.describe()}: it is {before.get('Status')}, not running; the fault would prove nothing"
+                )
+            self._act()
+            wait_until(
+                lambda: self._took_effect(before, container_state(self.container)),
+                timeout=self.settle_timeout,
+                interval=POLL_INTERVAL,
+                what=f"{self.describe()} to take effect",
+                error=FaultError,
+            )
+        except DOCKER_ERRORS as exc:
+            raise FaultError(f"{self.describe()} failed: {exc}") from exc
+
+    def _act(self) -> None:
+        match self.action:
+            case "kill":
+                self.container.kill()
+            case "stop":
+                self.container.stop(timeout=round(self.stop_timeout))
+            case "pause":
+                self.container.pause()
+            case "restart":
+                self.container.restart(timeout=round(self.stop_timeout))
+
+    def _took_effect(self, before: dict[str, Any], now: dict[str, Any]) -> bool:
+        match self.action:
+            case "kill" | "stop":
+                return not now.get("Running")
+            case "pause":
+                return bool(now.get("Paused"))
+            case "restart":
+                return _runs(now) and now.get("StartedAt") != before.get("StartedAt")
+
+    def revert(self) -> None:
+        ensure_running(self.container, self.settle_timeout)

@@ -1,0 +1,97 @@
+"""Remove every fault the harness left in force: first what the journal lists, then whatever the state
+shows (paused project containers, ``harness-*`` toxics, disabled proxies).
+
+The runner calls ``sweep()`` at start-up, so a crashed earlier run cannot poison the next one; the
+``clean`` command calls it after a crash. Errors are collected, not raised, so one stuck fault does not
+hide the others; a journal entry whose revert failed stays in the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.faults.base import FaultError
+from harness.faults.build import ContainerSource, restore_fault
+from harness.faults.container import DOCKER_ERRORS, ensure_running
+from harness.faults.journal import Journal
+from harness.faults.proxy import TOXIC_PREFIX, ProxyApi
+
+
+@dataclass(frozen=True, slots=True)
+class SweepReport:
+    cleaned: tuple[str, ...]
+    errors: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def sweep(
+    journal: Journal, stack: ContainerSource | None, proxy_url: str | None, settle_timeout: float = 30.0
+) -> SweepReport:
+    """Revert what the journal lists, then what the state shows; ``settle_timeout`` bounds each wait."""
+    cleaned: list[str] = []
+    errors: list[str] = []
+    try:
+        entries = journal.entries()
+    except FaultError as exc:
+        entries = []
+        errors.append(str(exc))
+    for entry in entries:
+        try:
+            fault = restore_fault(entry.record, stack, settle_timeout)
+            if fault is None:
+                cleaned.append(
+                    f"{entry.record.kind} on {entry.record.target}: container gone, nothing to revert"
+                )
+            else:
+                fault.revert()
+                cleaned.append(f"reverted {fault.describe()} (journal, pid {entry.pid})")
+            journal.remove(entry)
+        except FaultError as exc:
+            errors.append(str(exc))
+    if stack is not None:
+        _sweep_containers(stack, settle_timeout, cleaned, errors)
+    if proxy_url is not None:
+        _sweep_proxies(ProxyApi(proxy_url), cleaned, errors)
+    return SweepReport(tuple(cleaned), tuple(errors))
+
+
+def _sweep_containers(
+    stack: ContainerSource, settle_timeout: float, cleaned: list[str], errors: list[str]
+) -> None:
+    """Unpause paused containers: nothing but a fault pauses one. Stopped ones are left alone unless the
+    journal named them (a one-shot service exits by design)."""
+    try:
+        containers = list(stack.containers())
+    except DOCKER_ERRORS as exc:
+        errors.append(f"containers cannot be listed: {exc}")
+        return
+    for container in containers:
+        try:
+            container.reload()
+            if container.attrs["State"].get("Paused") and ensure_running(container, settle_timeout):
+                cleaned.append(f"unpaused container {container.name}")
+        except FaultError as exc:
+            errors.append(str(exc))
+        except DOCKER_ERRORS as exc:
+            errors.append(f"container {container.name}: {exc}")
+
+
+def _sweep_proxies(api: ProxyApi, cleaned: list[str], errors: list[str]) -> None:
+    try:
+        proxies = api.proxies()
+    except FaultError as exc:
+        errors.append(str(exc))
+        return
+    for proxy in proxies:
+        try:
+            for toxic in proxy.toxics:
+                if toxic.name.startswith(TOXIC_PREFIX) and api.remove_toxic(proxy.name, toxic.name):
+                    cleaned.append(f"removed toxic {toxic.name} from proxy {proxy.name}")
+            if not proxy.enabled:
+                api.set_enabled(proxy.name, True)
+                cleaned.append(f"enabled proxy {proxy.name}")
+        except FaultError as exc:
+            errors.append(str(exc))

@@ -1,0 +1,40 @@
+"""The real fault proxy, in process on 127.0.0.1:<ephemeral>, with proxies redis and postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+from collections.abc import Iterator
+
+import pytest
+from toxiproxy.api import APIConsumer
+
+from faultproxy.logs import Logger
+from faultproxy.server import FaultProxyServer
+from harness.faults.proxy import ProxyApi
+
+TIMEOUT = 10.0
+
+
+@pytest.fixture
+def proxy_url() -> Iterator[str]:
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="faultproxy-loop", daemon=True)
+    thread.start()
+    server = FaultProxyServer("127.0.0.1", 0, seed=1, logger=Logger(io.StringIO(), "info"))
+    saved = (APIConsumer.host, APIConsumer.port)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(TIMEOUT)
+    try:
+        url = f"http://127.0.0.1:{server.port}"
+        api = ProxyApi(url)
+        for name in ("redis", "postgres"):
+            # upstreams are never dialled: the tests read state through the API only
+            api._call("POST", "/proxies", {"name": name, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"})
+        yield url
+    finally:
+        APIConsumer.host, APIConsumer.port = saved
+        asyncio.run_coroutine_threadsafe(server.close(), loop).result(TIMEOUT)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(TIMEOUT)
+        loop.close()
