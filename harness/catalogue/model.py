@@ -55,6 +55,18 @@ class PrometheusSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where the harness reaches the stack from the host (loopback only)."""
+
+    gateway: str = "http://127.0.0.1:8080"
+    """The load's target: the stack's single entry point."""
+    faultproxy: str = "http://127.0.0.1:8474"
+    """The Toxiproxy(-compatible) API that proxy faults drive."""
+    pushgateway: str = ""
+    """Where the load pushes its client-side metrics for Prometheus; empty: not pushed."""
+
+
+@dataclass(frozen=True, slots=True)
 class LoadBounds:
     """Upper bounds no scenario's load may exceed (load is bounded in users, rate and time)."""
 
@@ -85,6 +97,7 @@ class WindowDurations:
 @dataclass(frozen=True, slots=True)
 class Defaults:
     prometheus: PrometheusSettings = PrometheusSettings()
+    endpoints: Endpoints = Endpoints()
     load_bounds: LoadBounds = LoadBounds()
     load: LoadLevel = LoadLevel()
     windows: WindowDurations = WindowDurations()

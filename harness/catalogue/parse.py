@@ -13,6 +13,7 @@ from harness.catalogue.model import (
     STREAMS,
     Catalogue,
     Defaults,
+    Endpoints,
     FaultSpec,
     LoadBounds,
     LoadLevel,
@@ -62,12 +63,14 @@ def parse_catalogue(document: Any, path: str) -> Catalogue:
 
 def _defaults(node: Fields) -> Defaults:
     prometheus = node.mapping("prometheus")
+    endpoints = node.mapping("endpoints")
     bounds = node.mapping("load_bounds")
     load = node.mapping("load")
     windows = node.mapping("windows")
     base = Defaults()
     defaults = Defaults(
         prometheus=_prometheus(prometheus) if prometheus else base.prometheus,
+        endpoints=_endpoints(endpoints) if endpoints else base.endpoints,
         load_bounds=_bounds(bounds) if bounds else base.load_bounds,
         load=_load(load, base.load) if load else base.load,
         windows=_windows(windows, base.windows) if windows else base.windows,
@@ -78,13 +81,28 @@ def _defaults(node: Fields) -> Defaults:
     return defaults
 
 
+def _url(node: Fields, key: str, default: str, optional: bool = False) -> str:
+    url = node.string(key, default)
+    if not (optional and url == "") and not re.match(r"^https?://", url):
+        raise node.error(key, f"expected an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _endpoints(node: Fields) -> Endpoints:
+    base = Endpoints()
+    endpoints = Endpoints(
+        gateway=_url(node, "gateway", base.gateway),
+        faultproxy=_url(node, "faultproxy", base.faultproxy),
+        pushgateway=_url(node, "pushgateway", base.pushgateway, optional=True),
+    )
+    node.finish()
+    return endpoints
+
+
 def _prometheus(node: Fields) -> PrometheusSettings:
     base = PrometheusSettings()
-    url = node.string("url", base.url)
-    if not re.match(r"^https?://", url):
-        raise node.error("url", f"expected an http:// or https:// URL, got {url!r}")
     settings = PrometheusSettings(
-        url=url,
+        url=_url(node, "url", base.url),
         scrape_interval=node.duration("scrape_interval", base.scrape_interval),
         query_timeout=node.duration("query_timeout", base.query_timeout),
     )

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+HELP = "run the chaos scenarios and judge every SLA; exit 0 pass, 1 an SLA failed, 2 could not measure"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack", nargs="+", default=["stack/compose.yml"], metavar="FILE", help="compose files"
+    )
+    parser.add_argument("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
+    parser.add_argument("--reports", default="reports", help="where reports go (default reports/)")
+    parser.add_argument("--scenarios", default="scenarios", help="the folder of scenario suites")
+    parser.add_argument("--keep-stack", action="store_true", help="leave the stack running at the end")
+    parser.add_argument(
+        "pytest_args", nargs=argparse.REMAINDER, help="after --, passed to pytest: -- -k redis"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    argv = [args.scenarios, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
+    if args.keep_stack:
+        argv.append("--keep-stack")
+    # The plugin sets the session's exit status to the SLA verdict's exit code.
+    passthrough = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    return int(pytest.main([*argv, "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", *passthrough]))

@@ -1,0 +1,156 @@
+"""The pytest plugin behind `make sla`: options, the `chaos` fixture, scenario parametrisation, reports.
+
+Thin on purpose: everything that runs a scenario lives in harness.runner and works without pytest.
+Here pytest contributes selection (`-k redis`, `-m ...`), the per-scenario test outcome, and the
+session's exit code, which is the SLA verdict's (0 pass, 1 an SLA failed, 2 could not measure),
+not pytest's own.
+
+Scenario files mark their fault family; each test taking a ``scenario`` argument is run once per
+scenario of slas.yaml in that family:
+
+    pytestmark = pytest.mark.fault_family("container")
+
+    def test_container_fault(chaos, scenario):
+        chaos.check(scenario)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from harness.catalogue import load_catalogue
+from harness.catalogue.model import Catalogue, Scenario
+from harness.errors import HarnessError
+from harness.reports import render_summary, write_reports
+from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
+from harness.runner import ScenarioResult
+from harness.session import HarnessSession, open_session
+from harness.verdict import Verdict
+
+FAMILIES = ("none", "container", "proxy")
+RUN_RECORD = "run.json"
+
+
+def fault_family(scenario: Scenario) -> str:
+    return "none" if scenario.fault is None else scenario.fault.kind.split("_", 1)[0]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "chaos and SLA harness")
+    group.addoption("--stack", nargs="+", default=["stack/compose.yml"], metavar="FILE", help="compose files")
+    group.addoption("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
+    group.addoption("--reports", default="reports", help="where reports go (default reports/)")
+    group.addoption("--project-name", default=None, help="Compose project name")
+    group.addoption("--keep-stack", action="store_true", help="leave the stack running at the end")
+
+
+@dataclass
+class _State:
+    catalogue: Catalogue
+    reports: Path
+    session: HarnessSession | None = None
+    results: list[ScenarioResult] = field(default_factory=list)
+    could_not_run: str | None = None
+
+
+_STATE = pytest.StashKey[_State]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fault_family(name): scenarios of slas.yaml in that family: none, container, proxy"
+    )
+    try:
+        catalogue = load_catalogue(config.getoption("slas"))
+    except HarnessError as exc:
+        pytest.exit(f"harness: {exc}", returncode=2)
+    config.stash[_STATE] = _State(catalogue, Path(config.getoption("reports")))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "scenario" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("fault_family")
+    if marker is None or marker.args[0] not in FAMILIES:
+        raise pytest.UsageError(
+            f"{metafunc.definition.nodeid}: mark it fault_family(one of {', '.join(FAMILIES)})"
+        )
+    catalogue = metafunc.config.stash[_STATE].catalogue
+    chosen = [s for s in catalogue.scenarios if fault_family(s) == marker.args[0]]
+    metafunc.parametrize("scenario", chosen, ids=[s.name for s in chosen])
+
+
+class Chaos:
+    """What a scenario test gets: run a scenario, record its verdicts, fail the test as they say."""
+
+    def __init__(self, state: _State, config: pytest.Config) -> None:
+        self.state = state
+        self.config = config
+
+    def check(self, scenario: Scenario) -> None:
+        session = self._session()
+        result = session.runner.run(scenario)
+        self.state.results.append(result)
+        failed = [v for v in result.verdicts if v.severity == "gate" and v.status == "fail"]
+        errors = [v for v in result.verdicts if v.severity == "gate" and v.status == "error"]
+        if failed or errors:
+            lines = [
+                f"{v.status.upper()} {v.id} [{v.window}] rule {v.rule}: {v.reason}" for v in failed + errors
+            ]
+            pytest.fail("\n".join(lines), pytrace=False)
+
+    def _session(self) -> HarnessSession:
+        if self.state.could_not_run:
+            pytest.fail(f"harness could not run: {self.state.could_not_run}", pytrace=False)
+        if self.state.session is None:
+            try:
+                self.state.session = open_session(
+                    self.state.catalogue,
+                    stack_files=[Path(f) for f in self.config.getoption("stack")],
+                    project_name=self.config.getoption("project_name"),
+                    reports=self.state.reports,
+                    run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+                    say=_say,
+                )
+            except HarnessError as exc:
+                self.state.could_not_run = str(exc)
+                pytest.fail(f"harness could not run: {exc}", pytrace=False)
+        return self.state.session
+
+
+@pytest.fixture(scope="session")
+def chaos(request: pytest.FixtureRequest) -> Chaos:
+    return Chaos(request.config.stash[_STATE], request.config)
+
+
+def _say(line: str) -> None:
+    print(f"harness: {line}", file=sys.stderr, flush=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is None:
+        return
+    if state.session is not None:
+        state.session.close(keep_stack=session.config.getoption("keep_stack"))
+    verdicts: list[Verdict] = [v for r in state.results for v in r.verdicts]
+    records: tuple[ScenarioRecord, ...] = tuple(r.record for r in state.results)
+    state.reports.mkdir(parents=True, exist_ok=True)
+    graph = state.session.graph if state.session else {}
+    write_run_record(state.reports / RUN_RECORD, RunRecord(records, graph))
+    code = write_reports(state.reports, verdicts, {r.name: r.steps for r in records})
+    # A test that failed without a failing gate verdict (interrupted, stack down, a fault that could not
+    # be proven, a crash) means something went unmeasured: never let the verdicts alone say 0.
+    if code == 0 and exitstatus != pytest.ExitCode.OK:
+        code = 2
+    print("\n" + render_summary(verdicts), file=sys.stderr)
+    if state.could_not_run:
+        print(f"harness: could not run: {state.could_not_run}", file=sys.stderr)
+    session.exitstatus = code
