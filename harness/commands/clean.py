@@ -24,11 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--journal", type=Path, default=DEFAULT_JOURNAL, help=f"fault journal (default: {DEFAULT_JOURNAL})"
     )
+    parser.add_argument(
+        "--no-proxy", action="store_true", help="the stack has no fault proxy: sweep containers only"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     stack, project = open_stack(args)
-    report = sweep(Journal(args.journal), stack, args.proxy_url)
+    report = sweep(Journal(args.journal), stack, None if args.no_proxy else args.proxy_url)
     for line in report.cleaned:
         print(f"cleaned: {line}")
     for line in report.errors:

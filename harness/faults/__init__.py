@@ -1,6 +1,6 @@
 """Faults: container faults through the Docker API, proxy faults through the fault proxy's API.
 
-base.py       Fault protocol, FaultError, FaultRecord, applied(), sigterm_as_interrupt()
+base.py       Fault protocol, FaultError, FaultRefused, FaultRecord, applied(), sigterm_as_interrupt()
 container.py  ContainerFault (kill, stop, pause, restart)
 proxy.py      ProxyFault (down, latency, timeout, reset_peer, bandwidth), ProxyApi
 journal.py    Journal: the faults in force, on disk, for the sweep
@@ -9,7 +9,7 @@ sweep.py      sweep(journal, stack, proxy_url): revert leftovers after a crash
 fake.py       FakeContainer for tests
 """
 
-from harness.faults.base import Fault, FaultError, FaultRecord, applied, sigterm_as_interrupt
+from harness.faults.base import Fault, FaultError, FaultRecord, FaultRefused, applied, sigterm_as_interrupt
 from harness.faults.build import build_fault, restore_fault
 from harness.faults.container import ContainerFault
 from harness.faults.journal import DEFAULT_JOURNAL, Journal, JournalEntry
@@ -22,6 +22,7 @@ __all__ = [
     "Fault",
     "FaultError",
     "FaultRecord",
+    "FaultRefused",
     "Journal",
     "JournalEntry",
     "ProxyApi",

@@ -28,6 +28,12 @@ class FaultError(HarnessError):
     """A fault could not be injected, proven to have taken effect, or reverted."""
 
 
+class FaultRefused(FaultError):
+    """The fault was not even attempted: the target is not in the state the fault needs (a container
+    that does not run, a proxy already down, a toxic already there). Nothing was changed, so nothing is
+    reverted: reverting would undo whatever else put the target in that state."""
+
+
 @dataclass(frozen=True, slots=True)
 class FaultRecord:
     """Enough to rebuild a fault's revert after a crash: what, on which target, and where it lives."""
@@ -58,13 +64,20 @@ class Fault(Protocol):
 @contextmanager
 def applied(fault: Fault, journal: Journal) -> Iterator[Fault]:
     """Journal, inject and prove the fault; on leaving (also by KeyboardInterrupt or a failed inject)
-    revert it and drop its journal entry. A failed revert keeps the entry, for ``harness clean``."""
+    revert it and drop its journal entry. A refused fault changed nothing and is not reverted; a failed
+    revert keeps the entry, for ``harness clean``."""
     entry = journal.add(fault.record(), pid=os.getpid(), since=time.time())
+    refused = False
     try:
-        fault.inject()
+        try:
+            fault.inject()
+        except FaultRefused:
+            refused = True
+            raise
         yield fault
     finally:
-        fault.revert()
+        if not refused:
+            fault.revert()
         journal.remove(entry)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 import docker.errors
 import requests
 
-from harness.faults.base import FaultError, FaultRecord
+from harness.faults.base import FaultError, FaultRecord, FaultRefused
 from harness.polling import wait_until
 
 ContainerAction = Literal["kill", "stop", "pause", "restart"]
@@ -102,7 +102,7 @@ class ContainerFault:
         try:
             before = container_state(self.container)
             if not _runs(before):
-                raise FaultError(
+                raise FaultRefused(
                     f"cannot {self.describe()}: it is {before.get('Status')}, not running; the fault would prove nothing"
                 )
             self._act()

@@ -21,7 +21,7 @@ import requests
 from toxiproxy.api import APIConsumer
 from toxiproxy.exceptions import InvalidToxic, NotFound, ProxyExists
 
-from harness.faults.base import FaultError, FaultRecord
+from harness.faults.base import FaultError, FaultRecord, FaultRefused
 
 ProxyKind = Literal["down", "latency", "timeout", "reset_peer", "bandwidth"]
 PROXY_KINDS: tuple[ProxyKind, ...] = ("down", "latency", "timeout", "reset_peer", "bandwidth")
@@ -169,12 +169,16 @@ class ProxyFault:
         before = api.proxy(self.target)
         if self.kind == "down":
             if not before.enabled:
-                raise FaultError(f"cannot take {self.describe()}: it is disabled already")
+                raise FaultRefused(f"cannot take {self.describe()}: it is disabled already")
             api.set_enabled(self.target, False)
             if api.proxy(self.target).enabled:
                 raise FaultError(f"{self.describe()}: the proxy still reads enabled after disabling it")
             return
         wanted = self._toxic()
+        if before.toxic(wanted.name) is not None:
+            raise FaultRefused(
+                f"cannot add {self.describe()}: toxic {wanted.name} is there already (`harness clean`)"
+            )
         api.add_toxic(self.target, wanted)
         found = api.proxy(self.target).toxic(wanted.name)
         if found is None or not _matches(wanted, found):

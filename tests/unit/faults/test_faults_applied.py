@@ -15,6 +15,7 @@ from harness.faults import (
     ContainerFault,
     FaultError,
     FaultRecord,
+    FaultRefused,
     Journal,
     ProxyApi,
     ProxyFault,
@@ -65,6 +66,22 @@ def test_failed_inject_on_the_proxy_leaves_nothing(tmp_path: Path, proxy_url: st
     with pytest.raises(FaultError), applied(fault, journal):
         pass
     assert ProxyApi(proxy_url).proxy("redis").toxics == ()
+    assert journal.entries() == []
+
+
+def test_refused_fault_reverts_nothing_so_other_faults_stay(tmp_path: Path, proxy_url: str) -> None:
+    journal = Journal(tmp_path / "j.json")
+    container = FakeContainer("redis")
+    kill = ContainerFault("kill", "redis", container, settle_timeout=0.3)
+    down = ProxyFault("down", "redis", proxy_url)
+    with applied(kill, journal), applied(down, journal):
+        for second in (pause(container), ProxyFault("down", "redis", proxy_url)):
+            with pytest.raises(FaultRefused), applied(second, journal):
+                pytest.fail("the body must not run when the fault was refused")
+        assert not container.attrs["State"]["Running"]
+        assert ProxyApi(proxy_url).proxy("redis").enabled is False
+        assert len(journal.entries()) == 2
+    assert container.running and ProxyApi(proxy_url).proxy("redis").enabled
     assert journal.entries() == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.faults import FaultError, ProxyApi, ProxyFault
+from harness.faults import FaultError, FaultRefused, ProxyApi, ProxyFault
 from harness.faults.proxy import Toxic
 
 TOXICS = [
@@ -44,7 +44,7 @@ def test_down_disables_and_revert_enables(proxy_url: str) -> None:
 
 def test_down_on_a_disabled_proxy_proves_nothing_and_is_refused(proxy_url: str) -> None:
     ProxyApi(proxy_url).set_enabled("redis", False)
-    with pytest.raises(FaultError, match="disabled already"):
+    with pytest.raises(FaultRefused, match="disabled already"):
         ProxyFault("down", "redis", proxy_url).inject()
 
 
@@ -58,8 +58,9 @@ def test_unknown_proxy_fails_inject_and_revert_is_harmless(proxy_url: str) -> No
 def test_a_toxic_left_by_a_crashed_run_fails_the_inject(proxy_url: str) -> None:
     fault = ProxyFault("latency", "redis", proxy_url, (("latency", 10),))
     fault.inject()
-    with pytest.raises(FaultError, match="toxic already exists"):
+    with pytest.raises(FaultRefused, match="there already"):
         fault.inject()
+    assert len(ProxyApi(proxy_url).proxy("redis").toxics) == 1
 
 
 def test_server_errors_are_not_taken_for_success(proxy_url: str) -> None:
