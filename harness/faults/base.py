@@ -65,7 +65,8 @@ class Fault(Protocol):
 def applied(fault: Fault, journal: Journal) -> Iterator[Fault]:
     """Journal, inject and prove the fault; on leaving (also by KeyboardInterrupt or a failed inject)
     revert it and drop its journal entry. A refused fault changed nothing and is not reverted; a failed
-    revert keeps the entry, for ``harness clean``."""
+    revert keeps the entry, for ``harness clean``. A second Ctrl-C or SIGTERM during the revert is held
+    until the revert is done (each of its waits is bounded), then raised."""
     entry = journal.add(fault.record(), pid=os.getpid(), since=time.time())
     refused = False
     try:
@@ -76,9 +77,30 @@ def applied(fault: Fault, journal: Journal) -> Iterator[Fault]:
             raise
         yield fault
     finally:
-        if not refused:
-            fault.revert()
-        journal.remove(entry)
+        with _interrupts_held():
+            if not refused:
+                fault.revert()
+            journal.remove(entry)
+
+
+_INTERRUPTS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM off while inside; raise KeyboardInterrupt afterwards if one came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {signum: signal.signal(signum, lambda n, _: received.append(n)) for signum in _INTERRUPTS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+    if received:
+        raise KeyboardInterrupt(f"signal {signal.Signals(received[0]).name} while reverting a fault")
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

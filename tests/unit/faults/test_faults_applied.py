@@ -126,6 +126,25 @@ def test_sigterm_becomes_keyboard_interrupt_and_the_handler_is_restored(tmp_path
     assert container.running and journal.entries() == []
 
 
+class InterruptedWhileThawing(FakeContainer):
+    """Ctrl-C pressed twice: the second one arrives in the middle of the revert."""
+
+    def unpause(self) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        super().unpause()
+
+
+def test_an_interrupt_during_the_revert_waits_for_the_revert_to_finish(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json")
+    container = InterruptedWhileThawing("redis")
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt, match="SIGINT while reverting"), applied(pause(container), journal):
+        pass
+    assert container.running and journal.entries() == []
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 class OneContainerStack:
     def __init__(self, container: FakeContainer) -> None:
         self.one = container
