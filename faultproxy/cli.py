@@ -22,7 +22,7 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 
 from faultproxy import VERSION, jsonwire, proxy_json
-from faultproxy.errors import ApiError, ConfigError
+from faultproxy.errors import AddressError, ApiError, ConfigError
 from faultproxy.logs import LEVELS, Logger, loop_exception_handler, route_stdlib_logging
 from faultproxy.proxy import PopulateError, ProxySpec
 from faultproxy.server import FaultProxyServer
@@ -159,11 +159,8 @@ async def serve(options: Options, logger: Logger, specs: list[ProxySpec]) -> int
             logger.info("Populated proxies from file", config=options.config, proxies=len(proxies))
         try:
             await server.start()
-        except OSError as exc:
-            print(
-                f"faultproxy: cannot listen on {options.host}:{options.port}: {exc.strerror or exc}",
-                file=sys.stderr,
-            )
+        except AddressError as exc:
+            print(f"faultproxy: {exc}", file=sys.stderr)
             return 1
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):

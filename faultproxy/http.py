@@ -16,6 +16,8 @@ import http
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from faultproxy import netaddr
+from faultproxy.errors import AddressError
 from faultproxy.logs import Logger
 
 BODY_TOO_LARGE = "http: request body too large"
@@ -129,11 +131,16 @@ class HttpServer:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
-    async def start(self, host: str, port: int) -> list[tuple[str, int]]:
-        self._server = await asyncio.start_server(
-            self._serve, host, port, limit=self.limits.max_header, reuse_address=True
-        )
-        return [sock.getsockname()[:2] for sock in self._server.sockets]
+    async def start(self, listen: str) -> str:
+        """Listen as Go's net.Listen would (``localhost`` is 127.0.0.1 only, a wildcard is
+        dual-stack); returns the bound address. Raises AddressError with Go's text."""
+        sock, bound = await netaddr.open_listener(listen)
+        try:
+            self._server = await asyncio.start_server(self._serve, sock=sock, limit=self.limits.max_header)
+        except OSError as exc:
+            sock.close()
+            raise AddressError(f"listen tcp {bound}: listen: {exc.strerror or exc}") from None
+        return bound
 
     async def close(self) -> None:
         if self._server is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-from faultproxy import VERSION
+from faultproxy import VERSION, netaddr
 from faultproxy.api import HANDLER_TIMEOUT, Api
 from faultproxy.http import HttpServer, Limits
 from faultproxy.logs import Logger
@@ -65,7 +65,7 @@ class FaultProxyServer:
             return await collection.populate(specs)
 
     async def start(self) -> None:
-        """Listen for the API (raises OSError if the address cannot be bound)."""
+        """Listen for the API (raises AddressError, with Go's text, if it cannot)."""
         collection = self._ensure_collection()
         api = Api(
             collection,
@@ -76,9 +76,9 @@ class FaultProxyServer:
             handler_timeout=self.handler_timeout,
         )
         self._http = HttpServer(api.handle, self.logger, self.limits)
-        bound = await self._http.start(self.host, self.port)
-        self.port = bound[0][1]
-        self.logger.info("Starting Toxiproxy HTTP server", address=f"{self.host}:{self.port}")
+        bound = await self._http.start(netaddr.join_host_port(self.host, self.port))
+        self.port = int(bound.rsplit(":", 1)[1])
+        self.logger.info("Starting Toxiproxy HTTP server", address=bound)
 
     async def close(self) -> None:
         if self._http is not None:

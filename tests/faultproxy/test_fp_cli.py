@@ -152,3 +152,15 @@ def test_healthcheck_exit_codes(fp: RunningServer, capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unhealthy" in err and str(dead) in err
     assert healthcheck.main(["-bogus"]) == 2
+
+
+def test_api_port_in_use_is_one_line_exit_1(capsys: pytest.CaptureFixture) -> None:
+    import socket
+
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        assert main(["-host", "127.0.0.1", "-port", str(port)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"faultproxy: listen tcp 127.0.0.1:{port}: bind: address already in use"
