@@ -122,6 +122,11 @@ class LocustLoad:
         self._summary: LoadSummary | None = None
 
     @property
+    def pid(self) -> int | None:
+        """Locust's pid, which is also its process group's id."""
+        return self._proc.pid if self._proc else None
+
+    @property
     def log_path(self) -> Path | None:
         return self._run_dir / LOG_NAME if self._run_dir else None
 
