@@ -19,7 +19,9 @@ def check_driver(
     _expect_error(lambda: driver.progress(), "progress() before start()")
     too_many = LoadLevel(bounds.max_users + 1, level.spawn_rate, level.rate)
     _expect_error(lambda: driver.start(too_many, duration, run_id), "a level over max_users")
-    _expect_error(lambda: driver.start(level, bounds.max_duration + 1, run_id), "a duration over max_duration")
+    _expect_error(
+        lambda: driver.start(level, bounds.max_duration + 1, run_id), "a duration over max_duration"
+    )
     driver.start(level, duration, run_id)
     try:
         first = driver.progress()
