@@ -20,6 +20,12 @@ from faultproxy.errors import AddressError
 
 LISTEN_BACKLOG = 4096
 
+# Go's built-in services table (net/lookup.go), used when /etc/services lacks a name (slim images).
+_GO_SERVICES = {
+    "ftp": 21, "ftps": 990, "gopher": 70, "http": 80, "https": 443, "imap2": 143, "imap3": 220,
+    "imaps": 993, "pop3": 110, "pop3s": 995, "smtp": 25, "submissions": 465, "ssh": 22, "telnet": 23,
+}  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class TcpAddr:
@@ -78,6 +84,8 @@ def port_number(port: str, addr: str) -> int:
     try:
         return socket.getservbyname(port, "tcp")
     except OSError:
+        if port.lower() in _GO_SERVICES:
+            return _GO_SERVICES[port.lower()]
         raise AddressError(f"lookup tcp/{port}: unknown port") from None
 
 
