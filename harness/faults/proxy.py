@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from toxiproxy.api import APIConsumer
@@ -86,16 +86,21 @@ class ProxyApi:
             raise FaultError(
                 f"fault proxy {self.url}: {method} {path}: HTTP {response.status_code} {response.text.strip()}"
             )
-        return response.json() if response.content else None
+        try:
+            return response.json() if response.content else None
+        except ValueError as exc:
+            raise FaultError(
+                f"fault proxy {self.url}: {method} {path}: not JSON: {response.text[:200]}"
+            ) from exc
 
     def proxies(self) -> list[ProxyState]:
         return [_proxy_state(p) for p in (self._call("GET", "/proxies") or {}).values()]
 
     def proxy(self, name: str) -> ProxyState:
-        return _proxy_state(self._call("GET", f"/proxies/{name}"))
+        return _proxy_state(self._call("GET", f"/proxies/{_quoted(name)}"))
 
     def set_enabled(self, name: str, enabled: bool) -> None:
-        self._call("POST", f"/proxies/{name}", {"enabled": enabled})
+        self._call("POST", f"/proxies/{_quoted(name)}", {"enabled": enabled})
 
     def add_toxic(self, proxy: str, toxic: Toxic) -> None:
         body = {
@@ -105,15 +110,19 @@ class ProxyApi:
             "toxicity": toxic.toxicity,
             "attributes": dict(toxic.attributes),
         }
-        self._call("POST", f"/proxies/{proxy}/toxics", body)
+        self._call("POST", f"/proxies/{_quoted(proxy)}/toxics", body)
 
     def remove_toxic(self, proxy: str, name: str) -> bool:
         """Delete a toxic; False when it (or its proxy) was not there."""
         try:
-            self._call("DELETE", f"/proxies/{proxy}/toxics/{name}")
+            self._call("DELETE", f"/proxies/{_quoted(proxy)}/toxics/{_quoted(name)}")
         except ProxyNotFound:
             return False
         return True
+
+
+def _quoted(name: str) -> str:
+    return quote(name, safe="")
 
 
 def _text(exc: Exception) -> str:

@@ -54,7 +54,7 @@ def sweep(
     if stack is not None:
         _sweep_containers(stack, settle_timeout, cleaned, errors)
     if proxy_url is not None:
-        _sweep_proxies(ProxyApi(proxy_url), cleaned, errors)
+        _sweep_proxies(proxy_url, cleaned, errors)
     return SweepReport(tuple(cleaned), tuple(errors))
 
 
@@ -79,8 +79,9 @@ def _sweep_containers(
             errors.append(f"container {container.name}: {exc}")
 
 
-def _sweep_proxies(api: ProxyApi, cleaned: list[str], errors: list[str]) -> None:
+def _sweep_proxies(proxy_url: str, cleaned: list[str], errors: list[str]) -> None:
     try:
+        api = ProxyApi(proxy_url)
         proxies = api.proxies()
     except FaultError as exc:
         errors.append(str(exc))
