@@ -6,7 +6,9 @@
 The fast path: a pipe without toxics binds its source protocol's ``data_received`` straight to the
 destination transport's ``write`` and relays with asyncio's flow control (the destination's
 ``pause_writing`` pauses reading the source). With toxics, chunks go through the stage chain
-(stages.py); a chain holding more than HIGH_WATER bytes pauses the source until it drains. When a
+(stages.py); a stage holding more than its ``buffer_limit()`` pauses the source until the chain has
+drained to a quarter of the limits (like Toxiproxy's bounded channels: a bandwidth toxic pushes back
+almost at once, a latency toxic holds what 100 ms of fast traffic needs). When a
 source ends, the end of stream travels through the chain after its data, the destination is closed
 (full close, like Go's ``Close``), and that in turn ends the other direction.
 """
@@ -27,8 +29,6 @@ from faultproxy.metrics import ProxyStats
 from faultproxy.stages import LimitState, Stage, make_stage
 from faultproxy.toxics import Direction, Toxic
 
-HIGH_WATER = 16 * 1024 * 1024
-LOW_WATER = 4 * 1024 * 1024
 DIAL_TIMEOUT = 30.0
 CLOSE_GRACE = 30.0  # a closed socket whose peer never reads is aborted after this
 _LINGER_ZERO = struct.pack("ii", 1, 0)
@@ -182,7 +182,7 @@ class Pipe:
             self.push(data, 0.0)
             return
         self.stages[0].push(data, self.loop.time())
-        if not self.chain_paused and self._chain_bytes() > HIGH_WATER:
+        if not self.chain_paused and self._over_limit():
             self.chain_paused = True
             self._update_reading()
 
@@ -220,11 +220,14 @@ class Pipe:
         self._bind()
 
     # -- flow control ----------------------------------------------------------------------
-    def _chain_bytes(self) -> int:
-        return sum(stage.buffered() for stage in self.stages)
+    def _over_limit(self) -> bool:
+        return any(stage.buffered() > stage.buffer_limit() for stage in self.stages)
+
+    def _drained(self) -> bool:
+        return all(stage.buffered() <= stage.buffer_limit() // 4 for stage in self.stages)
 
     def drained(self) -> None:
-        if self.chain_paused and self._chain_bytes() <= LOW_WATER:
+        if self.chain_paused and self._drained():
             self.chain_paused = False
             self._update_reading()
 

@@ -26,6 +26,9 @@ Pending = tuple[list[tuple[bytes, float]], bool]
 
 _NOTHING: Pending = ([], False)
 
+LATENCY_BUFFER = 16 * 1024 * 1024  # in flight behind a latency toxic: ~100 ms of 160 MB/s
+SMALL_BUFFER = 256 * 1024  # what a bandwidth or slicer toxic may hold beyond its release schedule
+
 
 class Outlet(Protocol):
     def push(self, data: bytes, ts: float) -> None: ...
@@ -84,6 +87,10 @@ class Stage:
             self.next.push_eof()
 
     def buffered(self) -> int:
+        return 0
+
+    def buffer_limit(self) -> int:
+        """Bytes this stage may hold before the pipe stops reading its source."""
         return 0
 
     def interrupt(self) -> Pending:
@@ -149,6 +156,9 @@ class Scheduled(Stage):
     def buffered(self) -> int:
         return self.queued_bytes
 
+    def buffer_limit(self) -> int:
+        return LATENCY_BUFFER
+
     def interrupt(self) -> Pending:
         self._cancel()
         chunks = [(data, ts) for _due, data, ts in self.queue if data is not None]
@@ -211,6 +221,11 @@ class BandwidthStage(Scheduled):
             self.clock += len(piece) / per_second
             self.enqueue(self.clock, piece, ts)
 
+    def buffer_limit(self) -> int:
+        attrs = self.toxic.attributes
+        assert isinstance(attrs, toxics.Bandwidth)
+        return max(SMALL_BUFFER, attrs.rate * 250)  # a quarter second of the rate
+
     def push_eof(self) -> None:
         attrs = self.toxic.attributes
         assert isinstance(attrs, toxics.Bandwidth)
@@ -240,6 +255,9 @@ class SlicerStage(Scheduled):
         for start, end in itertools.pairwise(bounds):
             self.enqueue(self.clock, data[start:end], ts)
             self.clock += delay
+
+    def buffer_limit(self) -> int:
+        return SMALL_BUFFER
 
 
 def slice_bounds(size: int, average: int, variation: int, rng: random.Random) -> list[int]:

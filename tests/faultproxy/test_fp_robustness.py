@@ -4,6 +4,7 @@ plus the -proxy-metrics page and the JSON log lines."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -210,3 +211,36 @@ def test_log_lines_are_json_events(fp: RunningServer, echo: Upstream) -> None:
     accepted = next(event for event in events if event["message"] == "Accepted client")
     assert accepted["name"] == "logged" and accepted["upstream"] == f"127.0.0.1:{echo.port}"
     assert all({"time", "level", "message"} <= set(event) for event in events)
+
+
+def test_bandwidth_toxic_pushes_back_instead_of_buffering(fp: RunningServer) -> None:
+    def sink(sock: socket.socket) -> None:
+        while sock.recv(65536):
+            pass
+
+    upstream = Upstream(sink)
+    try:
+        _host, port = fp.create_proxy(upstream.port)
+        fp.add_toxic("p", type="bandwidth", stream="upstream", attributes={"rate": 100})
+        client = connect(port)
+        client.settimeout(0.2)
+        sent = 0
+        block = b"b" * 65536
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and sent < 64 << 20:
+            with contextlib.suppress(TimeoutError):
+                sent += client.send(block)
+
+        async def held() -> int:
+            link = next(iter(fp.server.collection.get("p").links))
+            assert link.up is not None
+            return sum(stage.buffered() for stage in link.up.stages)
+
+        assert fp.call(held()) <= 2 * 256 * 1024  # the proxy holds little: the sender was paused
+        assert sent < 16 << 20
+        _reset(client)
+        # What the toxic holds still goes upstream at its rate, as in Toxiproxy; removing it flushes.
+        fp.request("DELETE", "/proxies/p/toxics/bandwidth_upstream")
+        assert wait_until(lambda: fp.links("p") == 0)
+    finally:
+        upstream.close()
