@@ -28,9 +28,6 @@ class Logger:
         self.stream = stream if stream is not None else sys.stderr
         self.threshold = LEVELS[level]
 
-    def enabled(self, level: str) -> bool:
-        return LEVELS[level] >= self.threshold
-
     def log(self, level: str, message: str, **fields: object) -> None:
         if LEVELS[level] < self.threshold:
             return
