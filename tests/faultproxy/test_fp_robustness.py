@@ -244,3 +244,13 @@ def test_bandwidth_toxic_pushes_back_instead_of_buffering(fp: RunningServer) -> 
         assert wait_until(lambda: fp.links("p") == 0)
     finally:
         upstream.close()
+
+
+def test_runtime_metrics_show_process_series_only() -> None:
+    running = RunningServer(runtime_metrics=True)
+    try:
+        text = running.request("GET", "/metrics").body.decode()
+        assert "process_resident_memory_bytes " in text and "process_open_fds " in text
+        assert "toxiproxy_proxy_received_bytes_total" not in text
+    finally:
+        running.close()
