@@ -57,6 +57,10 @@ class Fault(Protocol):
     def inject(self) -> None:
         """Apply the fault, then prove it took effect; raise FaultError if it did not."""
 
+    def in_force(self) -> bool:
+        """Whether the fault still shows in the target's state (the runner checks it held for the whole
+        fault window: an engine or operator may have undone it)."""
+
     def revert(self) -> None:
         """Undo the fault and prove it is undone; harmless when nothing is in force."""
 

@@ -8,8 +8,8 @@ Restart policies (measured on dockerd 20.10 with ``on-failure:3`` and ``unless-s
 restart a container after ``docker kill`` (SIGKILL, exit 137) nor after ``docker stop``: both mark it
 stopped by hand, so the policy stays out of it and a kill or stop holds for the whole fault window without
 the harness having to keep it down. A policy restarts only a container whose process dies on its own.
-If some engine restarted it anyway, the runner would see it through the health it watches; the fault does
-not fight the engine.
+If some engine restarted it anyway, ``in_force()`` says so (the runner checks it at the end of the fault
+window); the fault does not fight the engine.
 """
 
 from __future__ import annotations
@@ -127,14 +127,24 @@ class ContainerFault:
             case "restart":
                 self.container.restart(timeout=round(self.stop_timeout))
 
-    def _took_effect(self, before: dict[str, Any], now: dict[str, Any]) -> bool:
+    def _shows_in(self, state: dict[str, Any]) -> bool:
         match self.action:
             case "kill" | "stop":
-                return not now.get("Running")
+                return not state.get("Running")
             case "pause":
-                return bool(now.get("Paused"))
-            case "restart":
-                return _runs(now) and now.get("StartedAt") != before.get("StartedAt")
+                return bool(state.get("Paused"))
+            case "restart":  # an event, not a state: once back up, it has held
+                return _runs(state)
+
+    def _took_effect(self, before: dict[str, Any], now: dict[str, Any]) -> bool:
+        restarted = self.action != "restart" or now.get("StartedAt") != before.get("StartedAt")
+        return self._shows_in(now) and restarted
+
+    def in_force(self) -> bool:
+        try:
+            return self._shows_in(container_state(self.container))
+        except DOCKER_ERRORS as exc:
+            raise FaultError(f"{self.describe()}: state cannot be read: {exc}") from exc
 
     def revert(self) -> None:
         ensure_running(self.container, self.settle_timeout)

@@ -180,18 +180,22 @@ class ProxyFault:
             if not before.enabled:
                 raise FaultRefused(f"cannot take {self.describe()}: it is disabled already")
             api.set_enabled(self.target, False)
-            if api.proxy(self.target).enabled:
-                raise FaultError(f"{self.describe()}: the proxy still reads enabled after disabling it")
-            return
-        wanted = self._toxic()
-        if before.toxic(wanted.name) is not None:
-            raise FaultRefused(
-                f"cannot add {self.describe()}: toxic {wanted.name} is there already (`harness clean`)"
-            )
-        api.add_toxic(self.target, wanted)
-        found = api.proxy(self.target).toxic(wanted.name)
-        if found is None or not _matches(wanted, found):
-            raise FaultError(f"{self.describe()}: the proxy reads back {found} instead")
+        else:
+            wanted = self._toxic()
+            if before.toxic(wanted.name) is not None:
+                raise FaultRefused(
+                    f"cannot add {self.describe()}: toxic {wanted.name} is there already (`harness clean`)"
+                )
+            api.add_toxic(self.target, wanted)
+        if not self.in_force():
+            raise FaultError(f"{self.describe()}: not in force when read back: {api.proxy(self.target)}")
+
+    def in_force(self) -> bool:
+        state = ProxyApi(self.api_url).proxy(self.target)
+        if self.kind == "down":
+            return not state.enabled
+        found = state.toxic(toxic_name(self.kind, self.stream))
+        return found is not None and _matches(self._toxic(), found)
 
     def revert(self) -> None:
         api = ProxyApi(self.api_url)

@@ -69,6 +69,7 @@ def test_kill_and_stop_hold_despite_the_restart_policy_and_revert(
         time.sleep(2)  # on-failure would have restarted it within this (measured: it does not)
         s = state(stack, "alpha")
         assert not s["Running"] and stack.container("alpha").attrs["RestartCount"] == 0
+        assert fault.in_force()
         assert len(journal.entries()) == 1
     assert running(stack, "alpha")
     assert journal.entries() == []
@@ -76,8 +77,9 @@ def test_kill_and_stop_hold_despite_the_restart_policy_and_revert(
 
 def test_pause_freezes_and_revert_thaws(stack: Stack, tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.json")
-    with applied(build_fault(FaultSpec("container_pause", "beta"), stack, NO_PROXY), journal):
-        assert state(stack, "beta")["Paused"]
+    fault = build_fault(FaultSpec("container_pause", "beta"), stack, NO_PROXY)
+    with applied(fault, journal):
+        assert state(stack, "beta")["Paused"] and fault.in_force()
     assert running(stack, "beta")
 
 

@@ -100,3 +100,25 @@ def test_describe_and_record_name_the_service_and_the_container() -> None:
     assert f.describe() == "pause service redis (container redis)"
     record = f.record()
     assert (record.kind, record.target, record.location) == ("container_pause", "redis", "fake-redis")
+
+
+@pytest.mark.parametrize("action", ["kill", "stop", "pause"])
+def test_in_force_says_when_something_else_undid_the_fault(action: str) -> None:
+    container = FakeContainer("redis")
+    f = fault(action, container)
+    f.inject()
+    assert f.in_force()
+    if action == "pause":
+        container.unpause()
+    else:
+        container.start()
+    assert not f.in_force()
+
+
+def test_a_restart_is_in_force_once_back_up() -> None:
+    container = FakeContainer("redis")
+    f = fault("restart", container)
+    f.inject()
+    assert f.in_force()
+    container.stop(timeout=0)
+    assert not f.in_force()

@@ -21,12 +21,14 @@ def test_toxic_is_present_with_its_attributes_then_removed(
 ) -> None:
     api = ProxyApi(proxy_url)
     fault = ProxyFault(kind, "redis", proxy_url, attributes, stream, toxicity)  # type: ignore[arg-type]
+    assert not fault.in_force()
     fault.inject()
+    assert fault.in_force()
     toxic = api.proxy("redis").toxic(f"harness-{kind}-{stream}")
     assert toxic == Toxic(f"harness-{kind}-{stream}", kind, stream, toxicity, attributes)
     assert api.proxy("postgres").toxics == ()
     fault.revert()
-    assert api.proxy("redis").toxics == ()
+    assert api.proxy("redis").toxics == () and not fault.in_force()
     fault.revert()  # twice: the toxic is gone (404), harmless
     assert api.proxy("redis").toxics == ()
 
@@ -35,11 +37,20 @@ def test_down_disables_and_revert_enables(proxy_url: str) -> None:
     api = ProxyApi(proxy_url)
     fault = ProxyFault("down", "postgres", proxy_url)
     fault.inject()
-    assert api.proxy("postgres").enabled is False
+    assert api.proxy("postgres").enabled is False and fault.in_force()
     assert api.proxy("redis").enabled is True
     fault.revert()
     fault.revert()
-    assert api.proxy("postgres").enabled is True
+    assert api.proxy("postgres").enabled is True and not fault.in_force()
+
+
+def test_in_force_sees_a_toxic_changed_behind_the_faults_back(proxy_url: str) -> None:
+    fault = ProxyFault("latency", "redis", proxy_url, (("latency", 300),))
+    fault.inject()
+    ProxyApi(proxy_url)._call(
+        "POST", "/proxies/redis/toxics/harness-latency-downstream", {"attributes": {"latency": 1}}
+    )
+    assert not fault.in_force()
 
 
 def test_down_on_a_disabled_proxy_proves_nothing_and_is_refused(proxy_url: str) -> None:
