@@ -16,6 +16,7 @@ scenario of slas.yaml in that family:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 import uuid
@@ -105,6 +106,12 @@ class Chaos:
             ]
             pytest.fail("\n".join(lines), pytrace=False)
 
+    def _say(self, line: str) -> None:
+        # pytest captures file descriptors during a test: progress must step past the capture.
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(f"harness: {line}", file=sys.stderr, flush=True)
+
     def _session(self) -> HarnessSession:
         if self.state.could_not_run:
             pytest.fail(f"harness could not run: {self.state.could_not_run}", pytrace=False)
@@ -116,7 +123,7 @@ class Chaos:
                     project_name=self.config.getoption("project_name"),
                     reports=self.state.reports,
                     run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
-                    say=_say,
+                    say=self._say,
                 )
             except HarnessError as exc:
                 self.state.could_not_run = str(exc)
@@ -127,10 +134,6 @@ class Chaos:
 @pytest.fixture(scope="session")
 def chaos(request: pytest.FixtureRequest) -> Chaos:
     return Chaos(request.config.stash[_STATE], request.config)
-
-
-def _say(line: str) -> None:
-    print(f"harness: {line}", file=sys.stderr, flush=True)
 
 
 @pytest.hookimpl(trylast=True)
