@@ -37,6 +37,9 @@ def check_driver(
         raise AssertionError(f"implausible summary {summary}")
     if driver.stop() != summary:
         raise AssertionError("a second stop() answered differently")
+    _expect_error(lambda: driver.start(too_many, duration, run_id), "a level over max_users after a run")
+    if driver.stop().requests != 0:
+        raise AssertionError("after a refused start, stop() reported the previous run")
     return last
 
 

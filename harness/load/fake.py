@@ -37,6 +37,7 @@ class FakeLoad:
     def start(self, level: LoadLevel, duration: float, run_id: str) -> None:
         if self.level is not None and self._summary is None:
             raise LoadError(f"load {self.run_id} is still running: stop it first")
+        self.level, self._summary, self._dead = None, None, False
         check_level(level, duration, self.bounds)
         check_run_id(run_id)
         self.calls.append(f"start {run_id}")

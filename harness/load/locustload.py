@@ -133,6 +133,8 @@ class LocustLoad:
     def start(self, level: LoadLevel, duration: float, run_id: str) -> None:
         if self._proc is not None and self._summary is None:
             raise LoadError(f"load {self._run_id} is still running: stop it first")
+        # Forget the previous run, so a start refused below leaves nothing for stop() to report.
+        self._proc, self._run_dir, self._summary = None, None, None
         check_level(level, duration, self.settings.bounds)
         check_run_id(run_id)
         check_loopback(self.settings.host)
@@ -140,7 +142,7 @@ class LocustLoad:
         run_dir.mkdir(parents=True, exist_ok=True)
         progress = run_dir / PROGRESS_NAME
         progress.unlink(missing_ok=True)
-        self._run_dir, self._run_id, self._summary = run_dir, run_id, None
+        self._run_dir, self._run_id = run_dir, run_id
         self._log = (run_dir / LOG_NAME).open("wb")
         env = build_env(self.settings, level, run_id, progress.resolve(), dict(os.environ))
         try:
