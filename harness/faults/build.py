@@ -10,8 +10,6 @@ from harness.faults.base import Fault, FaultError, FaultRecord
 from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 
-DEFAULT_STOP_TIMEOUT = 10.0
-
 
 class ContainerSource(Protocol):
     """Where container faults find their containers: harness.stack.Stack, or anything listing the same."""
@@ -24,12 +22,11 @@ class ContainerSource(Protocol):
 def build_fault(spec: FaultSpec, stack: ContainerSource, proxy_url: str) -> Fault:
     family, _, name = spec.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
-        timeout = spec.attribute("timeout", DEFAULT_STOP_TIMEOUT)
         return ContainerFault(
             cast(ContainerAction, name),
             spec.target,
             stack.container(spec.target),
-            stop_timeout=DEFAULT_STOP_TIMEOUT if timeout is None else timeout,
+            stop_timeout=spec.attribute("timeout"),
         )
     if family == "proxy" and name in PROXY_KINDS:
         toxicity = spec.attribute("toxicity", 1.0)

@@ -27,6 +27,7 @@ ContainerAction = Literal["kill", "stop", "pause", "restart"]
 CONTAINER_ACTIONS: tuple[ContainerAction, ...] = ("kill", "stop", "pause", "restart")
 DOCKER_ERRORS = (docker.errors.DockerException, requests.RequestException)
 POLL_INTERVAL = 0.1
+DOCKER_STOP_TIMEOUT = 10
 
 
 class ContainerHandle(Protocol):
@@ -87,8 +88,9 @@ class ContainerFault:
     target: str
     """The compose service."""
     container: ContainerHandle = field(compare=False, repr=False)
-    stop_timeout: float = 10.0
-    """Seconds a stop or restart grants the process before SIGKILL (docker's ``-t``)."""
+    stop_timeout: float | None = None
+    """Seconds a stop or restart grants the process before SIGKILL (docker's ``-t``); None: the
+    container's own (compose ``stop_grace_period``, else Docker's 10 s)."""
     settle_timeout: float = 30.0
     """Seconds the container's state may take to show the fault, or its revert."""
 
@@ -121,11 +123,16 @@ class ContainerFault:
             case "kill":
                 self.container.kill()
             case "stop":
-                self.container.stop(timeout=round(self.stop_timeout))
+                self.container.stop(timeout=self._grace())
             case "pause":
                 self.container.pause()
             case "restart":
-                self.container.restart(timeout=round(self.stop_timeout))
+                self.container.restart(timeout=self._grace())
+
+    def _grace(self) -> int:
+        if self.stop_timeout is not None:
+            return round(self.stop_timeout)
+        return int(self.container.attrs.get("Config", {}).get("StopTimeout") or DOCKER_STOP_TIMEOUT)
 
     def _shows_in(self, state: dict[str, Any]) -> bool:
         match self.action:

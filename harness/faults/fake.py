@@ -20,7 +20,8 @@ class FakeContainer:
         self.inert = inert
         self.gone = gone
         self.calls: list[str] = []
-        self.attrs: dict[str, Any] = {"State": {}}
+        self.attrs: dict[str, Any] = {"State": {}, "Config": {"StopTimeout": 3}}
+        self.grace_given: list[int] = []
         self._set(running=True, paused=False, started=True)
 
     def _set(self, running: bool, paused: bool, started: bool = False) -> None:
@@ -48,10 +49,12 @@ class FakeContainer:
             self._set(running=False, paused=False)
 
     def stop(self, timeout: int) -> None:
+        self.grace_given.append(timeout)
         if self._do("stop"):
             self._set(running=False, paused=False)
 
     def restart(self, timeout: int) -> None:
+        self.grace_given.append(timeout)
         if self._do("restart"):
             self._set(running=True, paused=False, started=True)
 

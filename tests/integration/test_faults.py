@@ -85,7 +85,8 @@ def test_pause_freezes_and_revert_thaws(stack: Stack, tmp_path: Path) -> None:
 
 def test_restart_is_proven_by_a_new_start(stack: Stack, tmp_path: Path) -> None:
     before = state(stack, "alpha")["StartedAt"]
-    fault = build_fault(FaultSpec("container_restart", "alpha", (("timeout", 1.0),)), stack, NO_PROXY)
+    # no timeout: the container's own stop_grace_period (1 s) applies
+    fault = build_fault(FaultSpec("container_restart", "alpha"), stack, NO_PROXY)
     with applied(fault, Journal(tmp_path / "j.json")):
         assert running(stack, "alpha") and state(stack, "alpha")["StartedAt"] != before
 

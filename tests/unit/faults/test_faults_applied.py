@@ -162,6 +162,8 @@ def test_build_fault_maps_catalogue_kinds() -> None:
     container = build_fault(FaultSpec("container_stop", "redis", (("timeout", 3.0),)), stack, "http://p:1")
     assert isinstance(container, ContainerFault)
     assert (container.action, container.container, container.stop_timeout) == ("stop", stack.one, 3.0)
+    kill = build_fault(FaultSpec("container_kill", "redis"), stack, "http://p:1")
+    assert isinstance(kill, ContainerFault) and (kill.action, kill.stop_timeout) == ("kill", None)
     spec = FaultSpec(
         "proxy_latency", "redis", (("latency", 3000.0), ("jitter", 0.0), ("toxicity", 0.5)), "upstream"
     )

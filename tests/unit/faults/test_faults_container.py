@@ -122,3 +122,12 @@ def test_a_restart_is_in_force_once_back_up() -> None:
     assert f.in_force()
     container.stop(timeout=0)
     assert not f.in_force()
+
+
+def test_stop_and_restart_grant_the_containers_own_grace_unless_the_fault_says() -> None:
+    container = FakeContainer("pg")  # its StopTimeout (compose stop_grace_period) is 3 s
+    for f in (fault("restart", container), fault("stop", container)):
+        f.inject()
+        f.revert()
+    ContainerFault("stop", "pg", container, stop_timeout=1.4, settle_timeout=0.5).inject()
+    assert container.grace_given == [3, 3, 1]
