@@ -12,6 +12,7 @@ import struct
 import threading
 import time
 
+import pytest
 from fp_support import RunningServer, Upstream, connect, recv_exactly, wait_until
 
 
@@ -254,3 +255,30 @@ def test_runtime_metrics_show_process_series_only() -> None:
         assert "toxiproxy_proxy_received_bytes_total" not in text
     finally:
         running.close()
+
+
+def test_closed_socket_whose_peer_never_reads_is_aborted(
+    fp: RunningServer, echo: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from faultproxy import link
+
+    monkeypatch.setattr(link, "CLOSE_GRACE", 0.5)
+    _host, port = fp.create_proxy(echo.port)
+    client = connect(port)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.sendall(b"x")
+    assert recv_exactly(client, 1) == b"x"
+
+    async def close_with_unflushable_buffer() -> int:
+        side = next(iter(fp.server.collection.get("p").links)).client
+        assert side.transport is not None
+        side.transport.write(b"y" * (32 << 20))  # far more than the kernel buffers take
+        side.close()
+        return int(side.transport.get_write_buffer_size())
+
+    started = time.monotonic()
+    assert fp.call(close_with_unflushable_buffer()) > 0
+    # The client never reads: close() cannot flush, so the grace timer aborts the socket.
+    assert wait_until(lambda: fp.links("p") == 0, timeout=8)
+    assert time.monotonic() - started >= 0.45
+    client.close()
