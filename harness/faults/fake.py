@@ -69,3 +69,16 @@ class FakeContainer:
     def start(self) -> None:
         if self._do("start"):
             self._set(running=True, paused=False, started=True)
+
+
+class FakeStack:
+    """A ContainerSource over fake containers, found by name as compose services."""
+
+    def __init__(self, *containers: FakeContainer) -> None:
+        self.all = list(containers)
+
+    def container(self, service: str) -> FakeContainer:
+        return next(c for c in self.all if c.name == service)
+
+    def containers(self, service: str | None = None, all: bool = True) -> list[FakeContainer]:
+        return [c for c in self.all if service in (None, c.name)]

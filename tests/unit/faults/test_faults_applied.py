@@ -23,7 +23,7 @@ from harness.faults import (
     build_fault,
     sigterm_as_interrupt,
 )
-from harness.faults.fake import FakeContainer
+from harness.faults.fake import FakeContainer, FakeStack
 
 
 def pause(container: FakeContainer) -> ContainerFault:
@@ -145,23 +145,11 @@ def test_an_interrupt_during_the_revert_waits_for_the_revert_to_finish(tmp_path:
     assert signal.getsignal(signal.SIGINT) is before
 
 
-class OneContainerStack:
-    def __init__(self, container: FakeContainer) -> None:
-        self.one = container
-
-    def container(self, service: str) -> FakeContainer:
-        assert service == self.one.name
-        return self.one
-
-    def containers(self, service: str | None = None, all: bool = True) -> list[FakeContainer]:
-        return [self.one] if service in (None, self.one.name) else []
-
-
 def test_build_fault_maps_catalogue_kinds() -> None:
-    stack = OneContainerStack(FakeContainer("redis"))
+    stack = FakeStack(FakeContainer("redis"))
     container = build_fault(FaultSpec("container_stop", "redis", (("timeout", 3.0),)), stack, "http://p:1")
     assert isinstance(container, ContainerFault)
-    assert (container.action, container.container, container.stop_timeout) == ("stop", stack.one, 3.0)
+    assert (container.action, container.container, container.stop_timeout) == ("stop", stack.all[0], 3.0)
     kill = build_fault(FaultSpec("container_kill", "redis"), stack, "http://p:1")
     assert isinstance(kill, ContainerFault) and (kill.action, kill.stop_timeout) == ("kill", None)
     spec = FaultSpec(

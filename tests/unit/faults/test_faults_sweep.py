@@ -5,19 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.faults import ContainerFault, FaultRecord, Journal, ProxyApi, ProxyFault, sweep
-from harness.faults.fake import FakeContainer
+from harness.faults.fake import FakeContainer, FakeStack
 from harness.faults.proxy import Toxic
-
-
-class FakeStack:
-    def __init__(self, *containers: FakeContainer) -> None:
-        self.all = list(containers)
-
-    def container(self, service: str) -> FakeContainer:
-        return next(c for c in self.all if c.name == service)
-
-    def containers(self, service: str | None = None, all: bool = True) -> list[FakeContainer]:
-        return [c for c in self.all if service in (None, c.name)]
 
 
 def test_sweep_reverts_the_journal_and_what_the_state_shows(tmp_path: Path, proxy_url: str) -> None:
