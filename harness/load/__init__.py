@@ -12,6 +12,7 @@ from harness.load.bounds import check_level, check_loopback, check_run_id
 from harness.load.driver import LoadDriver, LoadError, LoadProgress, LoadSummary, RunningLoad, running
 from harness.load.fake import FakeLoad
 from harness.load.locustload import LocustLoad, LocustSettings
+from harness.load.pushgateway import delete_stale_groups
 
 __all__ = [
     "FakeLoad",
@@ -25,5 +26,6 @@ __all__ = [
     "check_level",
     "check_loopback",
     "check_run_id",
+    "delete_stale_groups",
     "running",
 ]

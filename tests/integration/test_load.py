@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from harness.catalogue.model import LoadBounds, LoadLevel
-from harness.load import LoadProgress, LocustLoad, LocustSettings, running
+from harness.load import LoadProgress, LocustLoad, LocustSettings, delete_stale_groups, running
 from harness.load.conformance import check_driver
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
@@ -268,3 +268,12 @@ def test_the_locustfile_runs_standalone_without_a_pushgateway(stub_gateway):
     # The default rate is 20 req/s over all users: about 60 in 3 s, never unbounded.
     assert 20 <= served <= 80
     assert "Aggregated" in result.stdout + result.stderr
+
+
+def test_stale_locust_groups_are_swept_and_others_kept(pushgateway):
+    gauge = "# TYPE locust_users gauge\nlocust_users 3\n"
+    for path in ("job/locust/instance/killed-run", "job/other/instance/x"):
+        httpx.put(f"{pushgateway}/metrics/{path}", content=gauge, timeout=5).raise_for_status()
+    assert delete_stale_groups(pushgateway) == ("killed-run",)
+    groups = httpx.get(f"{pushgateway}/api/v1/metrics", timeout=5).json()["data"]
+    assert [g["labels"] for g in groups] == [{"instance": "x", "job": "other"}]

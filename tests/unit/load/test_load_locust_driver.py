@@ -11,7 +11,7 @@ import pytest
 from load_support import FAKE_LOCUST
 
 from harness.catalogue.model import LoadBounds, LoadLevel
-from harness.load import LoadError, LocustLoad, LocustSettings
+from harness.load import LoadError, LocustLoad, LocustSettings, delete_stale_groups
 from harness.load.conformance import check_driver
 from harness.load.locustload import build_command, build_env, read_progress
 
@@ -134,3 +134,8 @@ def test_a_load_that_ended_by_itself_stops_quietly_with_its_figures(tmp_path):
     summary = driver.stop()
     assert (summary.exit_code, summary.warnings) == (0, ())
     assert summary.requests >= 40, summary
+
+
+def test_sweeping_an_unreachable_pushgateway_is_a_load_error():
+    with pytest.raises(LoadError, match="could not list Pushgateway groups"):
+        delete_stale_groups("http://127.0.0.1:9", timeout=1.0)
