@@ -21,6 +21,7 @@ COMMANDS = {
     "down": ("harness.commands.down", "take the stack down, leaving no container, network or volume"),
     "status": ("harness.commands.status", "print every service's health and Prometheus's targets"),
     "lint": ("harness.lint.command", "check compose files against the architecture rules, statically"),
+    "clean": ("harness.commands.clean", "revert every fault the harness left in force (after a crash or SIGKILL)"),
     "run": ("harness.commands.run", "run the chaos scenarios and judge every SLA (exit 0 / 1 / 2)"),
     "judge": ("harness.reports.command", "judge a recorded run (reports/run.json) again from Prometheus"),
     "slas": ("harness.catalogue.command", "check slas.yaml and list what it will judge"),

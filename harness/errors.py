@@ -4,7 +4,11 @@
     ├── InputError               a file the user gave is wrong: names file, line and field
     ├── EngineError              no Docker engine answers, or it cannot be installed here
     ├── StackError               the stack could not be built, brought up, or taken down
-    └── MeasurementError         Prometheus or a service could not be measured
+    ├── MeasurementError         Prometheus or a service could not be measured
+    ├── FaultError               a fault could not be injected, proven or reverted (harness/faults/base.py)
+    │   └── FaultRefused         the target is not in a state the fault can act on
+    └── LoadError                the load could not start, died, or asked for more than its bounds
+                                 (harness/load/driver.py)
 
 Errors of the libraries underneath (docker, httpx, yaml, subprocess) are translated into these at
 the edge, with ``raise ... from exc``, so the CLI can print one line and exit 2.

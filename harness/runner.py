@@ -113,7 +113,7 @@ class Runner:
                 f"load: {scenario.load.users} users, {scenario.load.rate:g} req/s target",
                 load_started,
                 time.time(),
-                status="pass" if summary.requests else "broken",
+                status="pass" if summary.requests else "error",
                 detail=f"{summary.requests} requests, {summary.failures} failures, {summary.rps:.1f} req/s",
             )
         )

@@ -9,7 +9,7 @@ reports the line where it was written, inside the anchor).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -43,10 +43,13 @@ def _line(node: yaml.Node) -> int:
 
 
 # libyaml's parser when PyYAML was built with it: the same nodes and marks, several times faster.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    _BaseLoader = yaml.SafeLoader
+else:
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LinedLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _LinedLoader(_BaseLoader):
     """SafeLoader whose containers carry line numbers."""
 
     source_path = "<string>"
