@@ -72,9 +72,12 @@ class GatewayUser(FastHttpUser):
     def _headers(self) -> dict[str, str]:
         return {"X-Trace-ID": secrets.token_hex(16)}
 
-    def _task(self, agent: str) -> None:
+    def _post(self, path: str, name: str) -> None:
         body = {"input": f"load {secrets.token_hex(4)}"}
-        self.client.post(f"/api/{agent}/task", json=body, headers=self._headers(), name=f"{agent} task")
+        self.client.post(path, json=body, headers=self._headers(), name=name)
+
+    def _task(self, agent: str) -> None:
+        self._post(f"/api/{agent}/task", f"{agent} task")
 
     def _health(self, agent: str) -> None:
         self.client.get(f"/api/{agent}/health", headers=self._headers(), name=f"{agent} health")
@@ -93,10 +96,7 @@ class GatewayUser(FastHttpUser):
 
     @task(2)
     def orchestrator_async(self) -> None:
-        body = {"input": f"load {secrets.token_hex(4)}"}
-        self.client.post(
-            "/api/orchestrator/task/async", json=body, headers=self._headers(), name="orchestrator async"
-        )
+        self._post("/api/orchestrator/task/async", "orchestrator async")
 
     @task(1)
     def orchestrator_health(self) -> None:
@@ -131,7 +131,7 @@ def _options(parser, **_: object) -> None:
 @events.init.add_listener
 def _init(environment: Environment, **_: object) -> None:
     options = environment.parsed_options
-    if options is None:  # used as a library (tests of Locust itself): nothing to configure
+    if options is None:  # an Environment built in code, not by the locust command: nothing to configure
         return
     refusal = loopback_refusal(environment.host)
     if refusal:

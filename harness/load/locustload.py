@@ -105,6 +105,8 @@ def read_progress(path: Path) -> LoadProgress | None:
         )
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise LoadError(f"could not read the load's progress file: {exc}") from exc
     except (ValueError, KeyError, TypeError) as exc:
         raise LoadError(f"{path}: not a progress file of load/pushmetrics.py ({exc})") from exc
 
