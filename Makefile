@@ -12,7 +12,7 @@ STACK_FILES := $(STACK) $(if $(MUTANT),stack/mutants/$(MUTANT).yml)
 SECRETS  := stack/secrets/postgres_password stack/secrets/rabbitmq_password
 PYTEST_ARGS ?=
 
-.PHONY: help venv engine images stack-up stack-down status sla test test-unit check lint-stack bench report clean
+.PHONY: help venv engine images stack-up stack-down status sla mutants clean-faults test test-unit check lint-stack bench report clean
 
 help:
 	@echo "make test        all tests: unit, property, and integration against the real stack"
@@ -56,6 +56,25 @@ sla: images
 
 lint-stack: venv
 	$(HARNESS) lint $(STACK_FILES) --slas slas.yaml
+
+# The Allure HTML report of the last run; the previous report's history is carried forward so that
+# Allure shows trends across nightly runs. Allure 2 comes from npm (it runs on the machine's Java).
+ALLURE := .cache/allure/node_modules/.bin/allure
+$(ALLURE):
+	npm install --silent --no-audit --no-fund --prefix .cache/allure allure-commandline@2
+
+report: $(ALLURE)
+	@test -d reports/allure-results || { echo "make report: no reports/allure-results: run make sla first" >&2; exit 2; }
+	if [ -d reports/allure-report/history ]; then cp -r reports/allure-report/history reports/allure-results/; fi
+	$(ALLURE) generate reports/allure-results --clean -o reports/allure-report
+	@echo "open reports/allure-report/index.html"
+
+# Every mutant of stack/mutants/ against the check meant to catch it; prints the detection matrix.
+mutants: images
+	$(VENV)/bin/python stack/mutants/matrix.py $(MUTANTS)
+
+clean-faults: venv
+	$(HARNESS) clean --stack $(STACK_FILES)
 
 test: images
 	$(PYTEST) $(PYTEST_ARGS)
