@@ -20,7 +20,7 @@ import pytest
 
 from harness.faults.journal import Journal
 from harness.stack import Stack
-from tests.integration.conftest import REPO, REFERENCE_STACK, open_reference_stack
+from tests.integration.conftest import REFERENCE_STACK, REPO, open_reference_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -40,11 +40,8 @@ def stack() -> Iterator[Stack]:
 
 def _argv(reports: Path, *stack_files: Path, select: str) -> list[str]:
     files = [str(REFERENCE_STACK), *map(str, stack_files)]
-    return [sys.executable, "-m", "harness", "run", "--stack", *files, "--reports", str(reports), "--keep-stack"] + [
-        "--",
-        "-k",
-        select,
-    ]
+    run = [sys.executable, "-m", "harness", "run", "--stack", *files, "--reports", str(reports), "--keep-stack"]
+    return [*run, "--", "-k", select]
 
 
 def _harness(reports: Path, *stack_files: Path, select: str, timeout: float = 900) -> int:
