@@ -28,7 +28,9 @@ IDLE_WINDOW_S = 30
 def _row(name: str, value: float, unit: str, target: float) -> None:
     ratio = value / target
     verdict = "meets" if ratio <= 1 else "MISSES"
-    print(f"  {name:<34} {value:>10.2f} {unit:<4} target {target:>8.2f} {unit:<4} ratio {ratio:5.2f}  {verdict}")
+    print(
+        f"  {name:<34} {value:>10.2f} {unit:<4} target {target:>8.2f} {unit:<4} ratio {ratio:5.2f}  {verdict}"
+    )
 
 
 def main() -> int:
