@@ -31,7 +31,7 @@ class LoadSummary:
     requests: int
     failures: int
     duration: float
-    """Seconds from start() to stop(), on the monotonic clock."""
+    """Seconds from launching the load to the call of stop(), on the monotonic clock."""
     exit_code: int | None
     """The load generator's exit code (None for a fake)."""
     warnings: tuple[str, ...] = ()

@@ -192,8 +192,8 @@ class LocustLoad:
         if proc is None or run_dir is None:
             self._summary = LoadSummary(0, 0, 0.0, None)
             return self._summary
-        warnings = self._end_process(proc)
         duration = time.monotonic() - self._started
+        warnings = self._end_process(proc)
         if self.settings.pushgateway_url:
             time.sleep(self.settings.scrape_delay)
             try:
