@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from faultproxy import errors, toxics
-from faultproxy.link import Link
+from faultproxy.link import Link, Pipe
 from faultproxy.toxics import Direction, Toxic
 
 
@@ -39,7 +39,7 @@ class ToxicCollection:
                 return toxic
         raise errors.toxic_not_found()
 
-    def _pipes(self, direction: Direction) -> list:
+    def _pipes(self, direction: Direction) -> list[Pipe]:
         return [pipe for link in list(self._links()) if (pipe := link.pipe(direction)) is not None]
 
     def add_json(self, body: bytes) -> Toxic:
