@@ -404,17 +404,8 @@ class Agent:
                 except DependencyError as exc:
                     degrade(exc)
             if self.postgres is not None:
-                postgres, postgres_guard = self.postgres
                 try:
-                    await postgres_guard.call(
-                        lambda: postgres.insert(
-                            task_id=task_id,
-                            service=self.cfg.agent_name,
-                            source=source,
-                            text=task.text,
-                            result=text,
-                        )
-                    )
+                    await self._store(task_id, source, task.text, result=text)
                 except DependencyError as exc:
                     degrade(exc)
             return text, cached is not None
@@ -438,6 +429,16 @@ class Agent:
         text, from_cache = mine.result()
         peers = tuple(a.result() for a in asked)
         return TaskResult(task_id, text, tuple(dict.fromkeys(fallbacks)), peers, from_cache)
+
+    async def _store(self, task_id: str, source: str, text: str, *, result: str) -> None:
+        """One task row in Postgres, through its breaker; raises DependencyError."""
+        assert self.postgres is not None
+        postgres, guard = self.postgres
+        await guard.call(
+            lambda: postgres.insert(
+                task_id=task_id, service=self.cfg.agent_name, source=source, text=text, result=result
+            )
+        )
 
     async def _publish(self, item: BufferedTask, *, timeout: float | None = None) -> None:
         assert self.rabbitmq is not None
@@ -469,17 +470,8 @@ class Agent:
                 self._count(ok=False)
                 return False
             if self.postgres is not None:
-                postgres, postgres_guard = self.postgres
                 try:
-                    await postgres_guard.call(
-                        lambda: postgres.insert(
-                            task_id=task_id,
-                            service=self.cfg.agent_name,
-                            source=source,
-                            text=text,
-                            result=f"indexed {len(text)} chars",
-                        )
-                    )
+                    await self._store(task_id, source, text, result=f"indexed {len(text)} chars")
                 except DependencyError as exc:
                     log.warning(
                         "queued task failed, dead-lettered", extra=fields(task_id=task_id, reason=str(exc))
