@@ -3,7 +3,7 @@ import logging
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 from agent import tracing
-from agent.logging_json import JsonFormatter, fields
+from refstack_common.jsonlog import JsonFormatter, fields
 
 
 def test_incoming_ids_are_adopted() -> None:
@@ -49,7 +49,7 @@ def test_json_log_line_has_the_required_fields_and_trace_ids() -> None:
     record.__dict__.update(fields(task_id="123", duration_ms=15))
     token = tracing.CURRENT.set(tracing.TraceContext("trace-9", "span-9", "span-8"))
     try:
-        line = JsonFormatter("agent-orchestrator").format(record)
+        line = JsonFormatter("agent-orchestrator", tracing.log_fields).format(record)
     finally:
         tracing.CURRENT.reset(token)
     out = json.loads(line)
@@ -59,3 +59,12 @@ def test_json_log_line_has_the_required_fields_and_trace_ids() -> None:
     assert out["timestamp"].endswith("Z")
     assert (out["trace_id"], out["span_id"], out["parent_span_id"]) == ("trace-9", "span-9", "span-8")
     assert (out["task_id"], out["duration_ms"]) == ("123", 15)
+
+
+def test_log_fields_are_empty_outside_a_request() -> None:
+    assert tracing.log_fields() == {}
+    token = tracing.CURRENT.set(tracing.TraceContext("trace-1", "span-1"))
+    try:
+        assert tracing.log_fields() == {"trace_id": "trace-1", "span_id": "span-1"}
+    finally:
+        tracing.CURRENT.reset(token)

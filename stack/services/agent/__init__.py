@@ -2,6 +2,6 @@
 agent-summarizer and agent-indexer, configured only by environment variables.
 
 Pure modules (no third-party imports, unit-tested under the project venv):
-config, breaker, guard, modelpool, retry, hibernation, state, tracing, logging_json.
+config, breaker, guard, modelpool, retry, hibernation, state, tracing.
 I/O modules: app, deps, queue, metrics, __main__.
 """

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
 import sys
 
 from aiohttp import web
+from refstack_common import jsonlog
+from refstack_common.jsonlog import fields
 
-from . import logging_json
+from . import tracing
 from .app import Agent
 from .config import Config, ConfigError
-from .logging_json import fields
 
 log = logging.getLogger("agent")
 
@@ -78,12 +78,10 @@ def main() -> int:
     try:
         cfg = Config.from_env(os.environ)
     except ConfigError as exc:
-        print(
-            json.dumps({"level": "ERROR", "service": "agent", "message": f"bad configuration: {exc}"}),
-            flush=True,
-        )
+        jsonlog.bad_config("agent", "agent", exc)
         return 2
-    logging_json.setup(cfg.agent_name)
+    jsonlog.setup(cfg.agent_name, logging.INFO, context=tracing.log_fields)
+    logging.captureWarnings(True)  # library warnings become JSON lines too, not raw stderr text
     return asyncio.run(serve(cfg))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import aiormq.abc
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from refstack_common.jsonlog import fields
 
 from . import tracing
 from .breaker import CircuitBreaker, State
@@ -27,7 +28,6 @@ from .config import Config
 from .deps import CALLER_HEADER, HttpClients, Ollama, PeerAgent, PostgresStore, RedisCache, amqp_url
 from .guard import DependencyError, Guard, bounded
 from .hibernation import Hibernation
-from .logging_json import fields
 from .metrics import LiveCollector, Metrics
 from .modelpool import ModelPool, ModelTooLarge
 from .queue import Consumer, Publisher

@@ -1,6 +1,6 @@
 """Agent configuration: one frozen dataclass read from the environment once, in __main__.
 
-Pure module (stdlib only) so the project's test interpreter can import it.
+Pure module (stdlib and refstack_common only) so the project's test interpreter can import it.
 """
 
 from __future__ import annotations
@@ -8,12 +8,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
+from refstack_common.envconfig import ConfigError, EnvReader
+
 # breaker and metric labels of the dependencies; peers are labelled by their own names
 DEPENDENCY_NAMES = ("redis", "postgres", "rabbitmq", "ollama")
-
-
-class ConfigError(ValueError):
-    """An environment variable holds a value the agent cannot use; names the variable."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ class Config:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Config:
-        r = _Reader(env)
+        r = EnvReader(env)
         return cls(
             port=r.integer("PORT", 10100, minimum=1),
             bind_host=r.text("BIND_HOST", "0.0.0.0"),
@@ -123,63 +121,3 @@ def parse_peers(text: str) -> tuple[Peer, ...]:
             raise ConfigError(f"PEERS: {name!r} is the name of a dependency's breaker; choose another")
         peers.append(Peer(name, url))
     return tuple(peers)
-
-
-class _Reader:
-    __slots__ = ("_env",)
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def _raw(self, name: str) -> str | None:
-        value = self._env.get(name)
-        if value is None or value.strip() == "":
-            return None
-        return value.strip()
-
-    def text(self, name: str, default: str) -> str:
-        value = self._raw(name)
-        return default if value is None else value
-
-    def integer(self, name: str, default: int, *, minimum: int) -> int:
-        value = self._raw(name)
-        if value is None:
-            return default
-        try:
-            number = int(value)
-        except ValueError:
-            raise ConfigError(f"{name}: expected an integer, got {value!r}") from None
-        if number < minimum:
-            raise ConfigError(f"{name}: must be >= {minimum}, got {number}")
-        return number
-
-    def number(self, name: str, default: float, *, minimum: float) -> float:
-        value = self._raw(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(f"{name}: expected a number, got {value!r}") from None
-        if not number >= minimum or number == float("inf"):
-            raise ConfigError(f"{name}: must be a finite number >= {minimum}, got {value}")
-        return number
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self._raw(name)
-        if value is None:
-            return default
-        lowered = value.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{name}: expected true or false, got {value!r}")
-
-    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
-        value = self._raw(name)
-        if value is None:
-            return default
-        if value.lower() not in options:
-            raise ConfigError(f"{name}: expected one of {', '.join(options)}, got {value!r}")
-        return value.lower()

@@ -72,3 +72,14 @@ def outgoing_headers() -> dict[str, str]:
     """Headers for a call made now: a child of the current span, or a fresh trace."""
     ctx = CURRENT.get()
     return (ctx.child() if ctx is not None else TraceContext.new()).headers()
+
+
+def log_fields() -> dict[str, str]:
+    """The current request's ids for every JSON log line (rule 7.3); none outside a request."""
+    ctx = CURRENT.get()
+    if ctx is None:
+        return {}
+    out = {"trace_id": ctx.trace_id, "span_id": ctx.span_id}
+    if ctx.parent_span_id:
+        out["parent_span_id"] = ctx.parent_span_id
+    return out

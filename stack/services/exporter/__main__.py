@@ -8,8 +8,9 @@ import sys
 import threading
 
 from aiohttp import web
+from refstack_common import jsonlog
+from refstack_common.jsonlog import fields
 
-from . import jsonlog
 from .app import build_app
 from .collector import Collector, OomWatcher
 from .config import load_config
@@ -20,8 +21,7 @@ def main() -> int:
     try:
         config = load_config(os.environ)
     except ValueError as exc:
-        jsonlog.setup("exporter", "INFO")
-        logging.getLogger("exporter").error(f"bad configuration: {exc}")
+        jsonlog.bad_config("exporter", "exporter", exc)
         return 2
     jsonlog.setup(config.service, config.log_level)
     log = logging.getLogger("exporter")
@@ -39,14 +39,12 @@ def main() -> int:
         thread.start()
     log.info(
         "starting",
-        extra={
-            "fields": {
-                "port": config.port,
-                "docker_host": config.docker_host,
-                "label_filters": list(config.label_filters),
-                "scrape_interval_s": config.scrape_interval_s,
-            }
-        },
+        extra=fields(
+            port=config.port,
+            docker_host=config.docker_host,
+            label_filters=list(config.label_filters),
+            scrape_interval_s=config.scrape_interval_s,
+        ),
     )
     try:
         web.run_app(

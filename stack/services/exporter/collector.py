@@ -10,6 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from refstack_common.jsonlog import fields
+
 from .dockerapi import DockerApi, DockerError
 from .exposition import render_containers, render_gauges
 from .samples import ContainerSample, sample_from_docker
@@ -54,7 +56,7 @@ class OomWatcher:
         time_nano = event.get("timeNano")
         if isinstance(time_nano, int):
             self._since = _since(time_nano)
-        log.info("oom event", extra={"fields": {"container_id": container_id[:12]}})
+        log.info("oom event", extra=fields(container_id=container_id[:12]))
 
     def run(self, stop: threading.Event, retry_s: float = 1.0) -> None:
         while not stop.is_set():
@@ -65,7 +67,7 @@ class OomWatcher:
                     if stop.is_set():
                         return
             except DockerError as exc:
-                log.warning("docker event stream failed", extra={"fields": {"error": str(exc)}})
+                log.warning("docker event stream failed", extra=fields(error=str(exc)))
             self.connected = False
             stop.wait(retry_s)
 
@@ -101,7 +103,7 @@ class Collector:
             inspect = self._api.inspect(container_id)
         except DockerError as exc:
             if exc.status != 404:  # 404: removed since it was listed
-                log.warning("inspect failed", extra={"fields": {"id": container_id[:12], "error": str(exc)}})
+                log.warning("inspect failed", extra=fields(id=container_id[:12], error=str(exc)))
             return None
         stats = None
         if (inspect.get("State") or {}).get("Status") in ("running", "paused"):
@@ -109,9 +111,7 @@ class Collector:
                 stats = self._api.stats(container_id)
             except DockerError as exc:
                 if exc.status != 404:
-                    log.warning(
-                        "stats failed", extra={"fields": {"id": container_id[:12], "error": str(exc)}}
-                    )
+                    log.warning("stats failed", extra=fields(id=container_id[:12], error=str(exc)))
         return sample_from_docker(inspect, stats)
 
     def collect_once(self) -> Snapshot:
@@ -128,7 +128,7 @@ class Collector:
         except DockerError as exc:
             self.errors += 1
             if self.docker_up or self.errors == 1:
-                log.warning("docker collection failed", extra={"fields": {"error": str(exc)}})
+                log.warning("docker collection failed", extra=fields(error=str(exc)))
             self.docker_up = False
             return
         with self._lock:

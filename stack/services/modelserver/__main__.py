@@ -8,8 +8,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from refstack_common import jsonlog
+from refstack_common.jsonlog import fields
 
-from . import jsonlog
 from .app import ModelServer
 from .config import load_config
 
@@ -18,8 +19,7 @@ def main() -> int:
     try:
         config = load_config(os.environ)
     except ValueError as exc:
-        jsonlog.setup("ollama", "INFO")
-        logging.getLogger("modelserver").error(f"bad configuration: {exc}")
+        jsonlog.bad_config("ollama", "modelserver", exc)
         return 2
     jsonlog.setup(config.service, config.log_level)
     log = logging.getLogger("modelserver")
@@ -27,19 +27,17 @@ def main() -> int:
     server = ModelServer(config, executor)
     log.info(
         "starting",
-        extra={
-            "fields": {
-                "host": config.host,
-                "port": config.port,
-                "num_parallel": config.num_parallel,
-                "max_queue": config.max_queue,
-                "max_loaded_models": config.max_loaded_models,
-                "keep_alive_s": config.keep_alive_s,
-                "cpu_threads": config.burner_threads,
-                "token_cpu_ms": config.token_cpu_ms,
-                "models": {m.name: m.size for m in config.catalog},
-            }
-        },
+        extra=fields(
+            host=config.host,
+            port=config.port,
+            num_parallel=config.num_parallel,
+            max_queue=config.max_queue,
+            max_loaded_models=config.max_loaded_models,
+            keep_alive_s=config.keep_alive_s,
+            cpu_threads=config.burner_threads,
+            token_cpu_ms=config.token_cpu_ms,
+            models={m.name: m.size for m in config.catalog},
+        ),
     )
     try:
         web.run_app(

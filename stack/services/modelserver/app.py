@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from refstack_common.jsonlog import fields
 
 from . import burn
 from .catalog import Model, normalize_name
@@ -58,7 +59,7 @@ class ModelServer:
     async def _load(self, model: Model) -> burn.MemoryBlock:
         # Not on the burner threads: loading must not wait behind token generation.
         block = await asyncio.get_running_loop().run_in_executor(None, burn.MemoryBlock, model.size)
-        log.info("model loaded", extra={"fields": {"model": model.name, "size": model.size}})
+        log.info("model loaded", extra=fields(model=model.name, size=model.size))
         return block
 
     # --- plumbing --------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ class ModelServer:
             await asyncio.sleep(max(0.05, interval))
             expired = await self.pool.expire()
             if expired:
-                log.info("models unloaded after keep-alive", extra={"fields": {"count": expired}})
+                log.info("models unloaded after keep-alive", extra=fields(count=expired))
 
     async def _background(self, app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(self._reaper())
@@ -230,7 +231,7 @@ class ModelServer:
         except QueueFull:
             log.warning(
                 "request rejected: queue full",
-                extra={"fields": {"model": model.name, "queued": self.scheduler.waiting}},
+                extra=fields(model=model.name, queued=self.scheduler.waiting),
             )
             return _error(503, BUSY)
         try:
@@ -242,7 +243,7 @@ class ModelServer:
                     return web.json_response(answer)
                 return await self._run(request, req, model, lease.load_duration_s, started, trace_id)
         except LoadError as exc:
-            log.error("model load failed", extra={"fields": {"model": model.name, "error": str(exc)}})
+            log.error("model load failed", extra=fields(model=model.name, error=str(exc)))
             return _error(500, str(exc))
         finally:
             self.scheduler.release()
@@ -287,18 +288,16 @@ class ModelServer:
         final.update(final_fields(timings, "length" if req.limited else "stop", req.chat))
         log.info(
             "chat done" if req.chat else "generate done",
-            extra={
-                "fields": {
-                    "model": model.name,
-                    "eval_count": req.num_predict,
-                    "stream": req.stream,
-                    "total_ms": round(timings.total_s * 1000, 1),
-                    "load_ms": round(load_s * 1000, 1),
-                    "eval_ms": round(eval_s * 1000, 1),
-                    "trace_id": trace_id or None,
-                    "parent_span_id": request.headers.get(SPAN_HEADER),
-                }
-            },
+            extra=fields(
+                model=model.name,
+                eval_count=req.num_predict,
+                stream=req.stream,
+                total_ms=round(timings.total_s * 1000, 1),
+                load_ms=round(load_s * 1000, 1),
+                eval_ms=round(eval_s * 1000, 1),
+                trace_id=trace_id or None,
+                parent_span_id=request.headers.get(SPAN_HEADER),
+            ),
         )
         if stream is None:
             return web.json_response(final, headers=echo)

@@ -6,6 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from refstack_common.envconfig import EnvReader
+
 from .catalog import DEFAULT_CATALOG, Model, parse_catalog
 from .durations import parse_duration
 
@@ -36,32 +38,6 @@ class Config:
         return self.num_parallel
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not an integer") from None
-    if value < minimum:
-        raise ValueError(f"{name}={raw!r} must be >= {minimum}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name}={raw!r} is not a number") from None
-    if not value >= minimum or math.isinf(value):
-        raise ValueError(f"{name}={raw!r} must be a finite number >= {minimum}")
-    return value
-
-
 def parse_host(raw: str) -> tuple[str, int]:
     """OLLAMA_HOST as Ollama accepts it: "0.0.0.0:10110", "http://host:port", "host" or ":port"."""
     text = raw.strip()
@@ -83,33 +59,34 @@ def parse_host(raw: str) -> tuple[str, int]:
 
 def load_config(env: Mapping[str, str]) -> Config:
     """Build the config from an environment mapping; ValueError names the bad variable."""
+    r = EnvReader(env)
     host, port = parse_host(env.get("OLLAMA_HOST", ""))
-    port = _int(env, "PORT", port, 1)
+    port = r.integer("PORT", port, minimum=1)
     if port > 65535:
         raise ValueError(f"port {port} is out of range")
-    keep_alive_raw = env.get("OLLAMA_KEEP_ALIVE", "").strip() or "5m"
+    keep_alive_raw = r.text("OLLAMA_KEEP_ALIVE", "5m")
     try:
         keep_alive_s = parse_duration(keep_alive_raw)
     except ValueError:
         raise ValueError(f"OLLAMA_KEEP_ALIVE={keep_alive_raw!r} is not a duration") from None
     try:
-        catalog = parse_catalog(env.get("MODEL_CATALOG", "").strip() or DEFAULT_CATALOG)
+        catalog = parse_catalog(r.text("MODEL_CATALOG", DEFAULT_CATALOG))
     except ValueError as exc:
         raise ValueError(str(exc)) from None
-    default_num_predict = _int(env, "DEFAULT_NUM_PREDICT", 32, 1)
-    max_num_predict = _int(env, "MAX_NUM_PREDICT", 1024, 1)
+    default_num_predict = r.integer("DEFAULT_NUM_PREDICT", 32, minimum=1)
+    max_num_predict = r.integer("MAX_NUM_PREDICT", 1024, minimum=1)
     return Config(
         host=host,
         port=port,
-        num_parallel=_int(env, "OLLAMA_NUM_PARALLEL", 2, 1),
-        max_queue=_int(env, "OLLAMA_MAX_QUEUE", 16, 0),
-        max_loaded_models=_int(env, "OLLAMA_MAX_LOADED_MODELS", 1, 1),
+        num_parallel=r.integer("OLLAMA_NUM_PARALLEL", 2, minimum=1),
+        max_queue=r.integer("OLLAMA_MAX_QUEUE", 16, minimum=0),
+        max_loaded_models=r.integer("OLLAMA_MAX_LOADED_MODELS", 1, minimum=1),
         keep_alive_s=keep_alive_s,
-        cpu_limit=_float(env, "OLLAMA_CPU_LIMIT", 0.0, 0.0),
+        cpu_limit=r.number("OLLAMA_CPU_LIMIT", 0.0, minimum=0.0),
         catalog=catalog,
-        token_cpu_ms=_float(env, "TOKEN_CPU_MS", 10.0, 0.0),
+        token_cpu_ms=r.number("TOKEN_CPU_MS", 10.0, minimum=0.0),
         default_num_predict=min(default_num_predict, max_num_predict),
         max_num_predict=max_num_predict,
-        service=env.get("SERVICE_NAME", "").strip() or "ollama",
-        log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        service=r.text("SERVICE_NAME", "ollama"),
+        log_level=r.text("LOG_LEVEL", "INFO").upper(),
     )

@@ -1,0 +1,62 @@
+"""JSON logs on stdout (rule 7.2): one object per line with timestamp, level, service, message, logger,
+the service's context fields (the agents' trace ids), the record's extra fields and any exception."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+FIELDS_ATTR = "fields"
+
+# fields of the current moment that every line carries, e.g. the trace ids of the request being served
+Context = Callable[[], Mapping[str, object]]
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str, context: Context | None = None) -> None:
+        super().__init__()
+        self._service = service
+        self._context = context
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC)
+        entry: dict[str, object] = {
+            "timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z",
+            "level": record.levelname,
+            "service": self._service,
+            "message": record.getMessage(),
+            "logger": record.name,
+        }
+        if self._context is not None:
+            entry.update(self._context())
+        extra = getattr(record, FIELDS_ATTR, None)
+        if isinstance(extra, dict):
+            for key, value in extra.items():
+                entry.setdefault(key, value)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def setup(service: str, level: int | str, context: Context | None = None) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter(service, context))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiohttp's own access log would be a second, non-JSON line per request
+    logging.getLogger("aiohttp.access").disabled = True
+
+
+def fields(**values: object) -> dict[str, dict[str, object]]:
+    """`log.info("msg", extra=fields(task_id=...))`: extra keys of the line (never the standard ones)."""
+    return {FIELDS_ATTR: values}
+
+
+def bad_config(service: str, logger: str, error: Exception) -> None:
+    """The one line an entry point logs before exiting 2 on an unusable environment variable."""
+    setup(service, logging.INFO)
+    logging.getLogger(logger).error(f"bad configuration: {error}")
