@@ -7,8 +7,7 @@ import os
 import sys
 import threading
 
-from aiohttp import web
-from refstack_common import jsonlog
+from refstack_common import jsonlog, serve
 from refstack_common.jsonlog import fields
 
 from .app import build_app
@@ -18,12 +17,9 @@ from .dockerapi import DockerClient
 
 
 def main() -> int:
-    try:
-        config = load_config(os.environ)
-    except ValueError as exc:
-        jsonlog.bad_config("exporter", "exporter", exc)
+    config = jsonlog.configure(load_config, os.environ, logger="exporter", default_service="exporter")
+    if config is None:
         return 2
-    jsonlog.setup(config.service, config.log_level)
     log = logging.getLogger("exporter")
     api = DockerClient(config.docker_host, config.docker_api_version, config.docker_timeout_s)
     oom = OomWatcher(api)
@@ -47,14 +43,7 @@ def main() -> int:
         ),
     )
     try:
-        web.run_app(
-            build_app(config, collector),
-            host=config.host,
-            port=config.port,
-            access_log=None,
-            print=None,
-            shutdown_timeout=2,
-        )
+        serve.run_app(build_app(config, collector), host=config.host, port=config.port, shutdown_timeout=2)
     finally:
         stop.set()
         collector.close()

@@ -7,8 +7,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from aiohttp import web
-from refstack_common import jsonlog
+from refstack_common import jsonlog, serve
 from refstack_common.jsonlog import fields
 
 from .app import ModelServer
@@ -16,12 +15,9 @@ from .config import load_config
 
 
 def main() -> int:
-    try:
-        config = load_config(os.environ)
-    except ValueError as exc:
-        jsonlog.bad_config("ollama", "modelserver", exc)
+    config = jsonlog.configure(load_config, os.environ, logger="modelserver", default_service="ollama")
+    if config is None:
         return 2
-    jsonlog.setup(config.service, config.log_level)
     log = logging.getLogger("modelserver")
     executor = ThreadPoolExecutor(max_workers=config.burner_threads, thread_name_prefix="burn")
     server = ModelServer(config, executor)
@@ -40,14 +36,7 @@ def main() -> int:
         ),
     )
     try:
-        web.run_app(
-            server.build(),
-            host=config.host,
-            port=config.port,
-            access_log=None,
-            print=None,
-            shutdown_timeout=5,
-        )
+        serve.run_app(server.build(), host=config.host, port=config.port, shutdown_timeout=5)
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
     log.info("stopped")

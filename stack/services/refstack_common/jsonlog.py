@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 FIELDS_ATTR = "fields"
 
@@ -60,3 +61,28 @@ def bad_config(service: str, logger: str, error: Exception) -> None:
     """The one line an entry point logs before exiting 2 on an unusable environment variable."""
     setup(service, logging.INFO)
     logging.getLogger(logger).error(f"bad configuration: {error}")
+
+
+class LoggedConfig(Protocol):
+    @property
+    def service(self) -> str: ...
+
+    @property
+    def log_level(self) -> str: ...
+
+
+C = TypeVar("C", bound=LoggedConfig)
+
+
+def configure(
+    load: Callable[[Mapping[str, str]], C], env: Mapping[str, str], *, logger: str, default_service: str
+) -> C | None:
+    """The config read from `env`, with JSON logging set up at its service name and level; None once the
+    bad-configuration line is logged under `default_service` (the caller exits 2)."""
+    try:
+        config = load(env)
+    except ValueError as exc:
+        bad_config(default_service, logger, exc)
+        return None
+    setup(config.service, config.log_level)
+    return config
