@@ -174,6 +174,14 @@ FAMILIES = (
 )
 
 
+def _family_text(name: str, kind: str, help_text: str, lines: list[str]) -> list[str]:
+    return [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", *lines]
+
+
+def _document(out: list[str]) -> str:
+    return "\n".join(out) + "\n" if out else ""
+
+
 def render_containers(
     samples: Iterable[ContainerSample], oom_events: Mapping[str, int], seen_at: float
 ) -> str:
@@ -187,15 +195,13 @@ def render_containers(
             for labels, value in family.lines(sample, base, oom_events, seen_at)
         ]
         if lines:
-            out.append(f"# HELP {family.name} {family.help}")
-            out.append(f"# TYPE {family.name} {family.kind}")
-            out.extend(lines)
-    return "\n".join(out) + "\n" if out else ""
+            out += _family_text(family.name, family.kind, family.help, lines)
+    return _document(out)
 
 
 def render_gauges(values: Iterable[tuple[str, str, str, float]]) -> str:
     """Unlabelled self-metrics: (name, kind, help, value)."""
     out: list[str] = []
     for name, kind, text, value in values:
-        out += [f"# HELP {name} {text}", f"# TYPE {name} {kind}", format_line(name, (), value)]
-    return "\n".join(out) + "\n" if out else ""
+        out += _family_text(name, kind, text, [format_line(name, (), value)])
+    return _document(out)
