@@ -392,10 +392,13 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.serve)
         return 0
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     rows = run(args.quick)
     print(render(rows))
     print(
-        f"\n{len(rows)} measurements in {time.monotonic() - started:.0f} s; python {sys.version.split()[0]}"
+        f"\n{len(rows)} measurements in {time.monotonic() - started:.0f} s; python {sys.version.split()[0]}; "
+        f"{os.cpu_count()} CPUs, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+        "(other work on the machine lowers the HTTP and latency figures most)"
     )
     return 0 if all(row.met for row in rows) else 1
 
