@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from _services import free_port, has_debian_runtime, service
 
-SERVICES = Path(__file__).resolve().parents[2] / "stack" / "services"
-DEBIAN_PYTHON = "/usr/bin/python3"
 IMAGE = "debian:bookworm-slim"
 
 
 def _runtime_ok() -> bool:
-    if not os.path.exists(DEBIAN_PYTHON):
-        return False
-    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import aiohttp, prometheus_client"], capture_output=True)
-    if probe.returncode != 0:
+    if not has_debian_runtime():
         return False
     image = subprocess.run(["docker", "image", "inspect", IMAGE], capture_output=True, check=False)
     return image.returncode == 0
@@ -41,12 +34,6 @@ def _docker(*args: str) -> str:
     ).stdout.strip()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def run_label() -> Iterator[str]:
     label = f"chaos.test.exporter={uuid.uuid4().hex[:10]}"
@@ -58,27 +45,9 @@ def run_label() -> Iterator[str]:
 
 @pytest.fixture
 def exporter(run_label: str) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(SERVICES),
-        "PORT": str(port),
-        "HOST": "127.0.0.1",
-        "EXPORTER_LABEL_FILTER": run_label,
-        "SCRAPE_INTERVAL_S": "0.5",
-    }
-    proc = subprocess.Popen(
-        [DEBIAN_PYTHON, "-m", "exporter"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    env = {"HOST": "127.0.0.1", "EXPORTER_LABEL_FILTER": run_label, "SCRAPE_INTERVAL_S": "0.5"}
+    with service("exporter", free_port(), **env) as running:
+        yield running.base
 
 
 def _lines(base: str, name: str) -> list[str]:

@@ -3,74 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
+from _services import free_port, has_debian_runtime, service
 
-SERVICES = Path(__file__).resolve().parents[2] / "stack" / "services"
-DEBIAN_PYTHON = "/usr/bin/python3"
-
-
-def _has_runtime() -> bool:
-    if not os.path.exists(DEBIAN_PYTHON):
-        return False
-    probe = subprocess.run(
-        [DEBIAN_PYTHON, "-c", "import aiohttp, prometheus_client"], capture_output=True, check=False
-    )
-    return probe.returncode == 0
-
-
-pytestmark = pytest.mark.skipif(not _has_runtime(), reason="needs /usr/bin/python3 with python3-aiohttp")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = pytest.mark.skipif(
+    not has_debian_runtime(), reason="needs /usr/bin/python3 with python3-aiohttp"
+)
 
 
 @contextmanager
 def modelserver(**env: str) -> Iterator[str]:
-    port = _free_port()
-    full_env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(SERVICES),
-        "OLLAMA_HOST": "127.0.0.1",
-        "PORT": str(port),
-        **env,
-    }
-    proc = subprocess.Popen(
-        [DEBIAN_PYTHON, "-m", "modelserver"], env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                output = proc.stdout.read().decode() if proc.stdout else ""
-                raise AssertionError(f"modelserver did not start: {output}")
-            time.sleep(0.05)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with service("modelserver", free_port(), OLLAMA_HOST="127.0.0.1", **env) as running:
+        running.wait_healthy()
+        yield running.base
 
 
 def metric(base: str, name: str) -> float:
