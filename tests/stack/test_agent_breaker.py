@@ -1,6 +1,6 @@
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
-from agent.breaker import CircuitBreaker, State
+from agent.breaker import CircuitBreaker, Permit, State
 
 
 class Clock:
@@ -32,6 +32,17 @@ def fail(breaker: CircuitBreaker, times: int) -> None:
         permit = breaker.acquire()
         assert permit is not None
         breaker.on_failure(permit)
+
+
+def half_open_trial(reset: float) -> tuple[Clock, CircuitBreaker, Permit]:
+    """A breaker opened by 5 failures, its reset timeout just passed, and the one trial it lets through."""
+    clock = Clock()
+    breaker = make(clock, reset=reset)
+    fail(breaker, 5)
+    clock.now += reset
+    trial = breaker.acquire()
+    assert trial is not None and trial.is_trial
+    return clock, breaker, trial
 
 
 def test_opens_after_exactly_threshold_consecutive_failures() -> None:
@@ -83,12 +94,7 @@ def test_half_open_at_exact_transition_time_and_lets_one_trial_through() -> None
 
 
 def test_trial_success_closes() -> None:
-    clock = Clock()
-    breaker = make(clock, reset=3.0)
-    fail(breaker, 5)
-    clock.now += 3.0
-    trial = breaker.acquire()
-    assert trial is not None
+    _clock, breaker, trial = half_open_trial(reset=3.0)
     breaker.on_success(trial)
     snap = breaker.snapshot()
     assert snap.state is State.CLOSED
@@ -97,12 +103,7 @@ def test_trial_success_closes() -> None:
 
 
 def test_trial_failure_reopens_and_restarts_the_timer() -> None:
-    clock = Clock()
-    breaker = make(clock, reset=3.0)
-    fail(breaker, 5)
-    clock.now += 3.0
-    trial = breaker.acquire()
-    assert trial is not None
+    clock, breaker, trial = half_open_trial(reset=3.0)
     breaker.on_failure(trial)
     snap = breaker.snapshot()
     assert snap.state is State.OPEN
@@ -116,12 +117,7 @@ def test_trial_failure_reopens_and_restarts_the_timer() -> None:
 
 
 def test_abandoned_trial_frees_the_half_open_slot() -> None:
-    clock = Clock()
-    breaker = make(clock, reset=1.0)
-    fail(breaker, 5)
-    clock.now += 1.0
-    trial = breaker.acquire()
-    assert trial is not None
+    _clock, breaker, trial = half_open_trial(reset=1.0)
     breaker.abandon(trial)
     assert breaker.acquire() is not None
 
