@@ -58,6 +58,8 @@ class _State:
     session: HarnessSession | None = None
     results: list[ScenarioResult] = field(default_factory=list)
     could_not_run: str | None = None
+    incomplete: bool = False
+    """A scenario did not get judged (its run raised, or the harness could not start)."""
 
 
 _STATE = pytest.StashKey[_State]()
@@ -96,7 +98,11 @@ class Chaos:
 
     def check(self, scenario: Scenario) -> None:
         session = self._session()
-        result = session.runner.run(scenario)
+        try:
+            result = session.runner.run(scenario)
+        except BaseException:
+            self.state.incomplete = True
+            raise
         self.state.results.append(result)
         failed = [v for v in result.verdicts if v.severity == "gate" and v.status == "fail"]
         errors = [v for v in result.verdicts if v.severity == "gate" and v.status == "error"]
@@ -125,8 +131,11 @@ class Chaos:
                     run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
                     say=self._say,
                 )
-            except HarnessError as exc:
-                self.state.could_not_run = str(exc)
+            except BaseException as exc:
+                self.state.could_not_run = str(exc) or type(exc).__name__
+                self.state.incomplete = True
+                if not isinstance(exc, HarnessError):
+                    raise
                 pytest.fail(f"harness could not run: {exc}", pytrace=False)
         return self.state.session
 
@@ -148,11 +157,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state.reports.mkdir(parents=True, exist_ok=True)
     graph = state.session.graph if state.session else {}
     write_run_record(state.reports / RUN_RECORD, RunRecord(records, graph))
-    code = write_reports(state.reports, verdicts, {r.name: r.steps for r in records})
-    # A test that failed without a failing gate verdict (interrupted, stack down, a fault that could not
-    # be proven, a crash) means something went unmeasured: never let the verdicts alone say 0.
-    if code == 0 and exitstatus != pytest.ExitCode.OK:
-        code = 2
+    # Interrupted, or a scenario that raised instead of being judged: something went unmeasured.
+    complete = not state.incomplete and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    code = write_reports(state.reports, verdicts, {r.name: r.steps for r in records}, complete)
     print("\n" + render_summary(verdicts), file=sys.stderr)
     if state.could_not_run:
         print(f"harness: could not run: {state.could_not_run}", file=sys.stderr)

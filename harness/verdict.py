@@ -107,10 +107,12 @@ def combine(statuses: Iterable[Status]) -> Status:
     return "skipped" if seen else "error"
 
 
-def exit_code(verdicts: Iterable[Verdict]) -> int:
+def exit_code(verdicts: Iterable[Verdict], complete: bool = True) -> int:
+    """1 if a gate verdict failed; else 2 if one errored, none was judged, or the run was not
+    ``complete`` (interrupted, or a scenario could not run: its objectives were never judged); else 0."""
     gate = [v.status for v in verdicts if v.severity == "gate"]
     if "fail" in gate:
         return 1
-    if "error" in gate or "pass" not in gate:
+    if "error" in gate or "pass" not in gate or not complete:
         return 2
     return 0

@@ -1,4 +1,4 @@
-"""The SLA catalogue: slas.yaml's schema as frozen dataclasses, and its parser (see harness/CORE.md)."""
+"""The SLA catalogue: slas.yaml's schema as frozen dataclasses, and its parser (see README.md, "slas.yaml")."""
 
 from harness.catalogue.model import (
     Catalogue,

@@ -1,4 +1,4 @@
-"""The SLA catalogue (slas.yaml) as frozen dataclasses. The schema is described in harness/CORE.md."""
+"""The SLA catalogue (slas.yaml) as frozen dataclasses. The schema is described in README.md, "slas.yaml"."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.catalogue import load_catalogue
 from harness.commands._stack_options import add_stack_options, open_stack
 from harness.faults import DEFAULT_JOURNAL, Journal, sweep
 
@@ -13,13 +14,15 @@ HELP = (
     "revert every fault the harness left in force (journal first, then paused containers, "
     "harness-* toxics and disabled proxies); exit 2 if any could not be reverted"
 )
-DEFAULT_PROXY_URL = "http://127.0.0.1:10010"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_options(parser)
     parser.add_argument(
-        "--proxy-url", default=DEFAULT_PROXY_URL, help=f"fault proxy API (default: {DEFAULT_PROXY_URL})"
+        "--slas", default="slas.yaml", help="where defaults.endpoints.faultproxy is read from"
+    )
+    parser.add_argument(
+        "--proxy-url", help="fault proxy API (default: slas.yaml's defaults.endpoints.faultproxy)"
     )
     parser.add_argument(
         "--journal", type=Path, default=DEFAULT_JOURNAL, help=f"fault journal (default: {DEFAULT_JOURNAL})"
@@ -30,8 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    proxy_url = (
+        None if args.no_proxy else args.proxy_url or load_catalogue(args.slas).defaults.endpoints.faultproxy
+    )
     stack, project = open_stack(args)
-    report = sweep(Journal(args.journal), stack, None if args.no_proxy else args.proxy_url)
+    report = sweep(Journal(args.journal), stack, proxy_url)
     for line in report.cleaned:
         print(f"cleaned: {line}")
     for line in report.errors:

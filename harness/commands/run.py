@@ -11,6 +11,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stack", nargs="+", default=["stack/compose.yml"], metavar="FILE", help="compose files"
     )
+    parser.add_argument("--project-name", help="Compose project name (default: as Compose chooses it)")
     parser.add_argument("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
     parser.add_argument("--reports", default="reports", help="where reports go (default reports/)")
     parser.add_argument("--scenarios", default="scenarios", help="the folder of scenario suites")
@@ -22,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     argv = [args.scenarios, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
+    if args.project_name:
+        argv += ["--project-name", args.project_name]
     if args.keep_stack:
         argv.append("--keep-stack")
     # The plugin sets the session's exit status to the SLA verdict's exit code.

@@ -21,12 +21,16 @@ ALLURE_RESULTS = "allure-results"
 
 
 def write_reports(
-    directory: Path, verdicts: Sequence[Verdict], steps: Mapping[str, Sequence[ReportStep]] | None = None
+    directory: Path,
+    verdicts: Sequence[Verdict],
+    steps: Mapping[str, Sequence[ReportStep]] | None = None,
+    complete: bool = True,
 ) -> int:
-    write_verdicts_json(directory / VERDICTS_JSON, verdicts)
+    """Write every report and return the run's exit code (see harness.verdict.exit_code)."""
+    write_verdicts_json(directory / VERDICTS_JSON, verdicts, complete)
     write_junit(directory / JUNIT_XML, verdicts)
     write_allure(directory / ALLURE_RESULTS, verdicts, steps)
-    return exit_code(verdicts)
+    return exit_code(verdicts, complete)
 
 
 __all__ = [

@@ -11,10 +11,10 @@ from harness.reports.shape import verdict_json
 from harness.verdict import Verdict, exit_code
 
 
-def render_verdicts_json(verdicts: Sequence[Verdict]) -> str:
-    document = {"verdicts": [verdict_json(v) for v in verdicts], "exit_code": exit_code(verdicts)}
+def render_verdicts_json(verdicts: Sequence[Verdict], complete: bool = True) -> str:
+    document = {"verdicts": [verdict_json(v) for v in verdicts], "exit_code": exit_code(verdicts, complete)}
     return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
-def write_verdicts_json(path: Path, verdicts: Sequence[Verdict]) -> None:
-    write_atomic(path, render_verdicts_json(verdicts))
+def write_verdicts_json(path: Path, verdicts: Sequence[Verdict], complete: bool = True) -> None:
+    write_atomic(path, render_verdicts_json(verdicts, complete))

@@ -2,6 +2,10 @@
 # Start the broker, then create the agents' user from the mounted secret file (rule 9.2).
 set -eu
 rm -f /var/lib/rabbitmq/.ready
+# Ports from the environment (rule 5.3), the rest from the image's file.
+conf=/var/lib/rabbitmq/rabbitmq.conf
+{ cat /etc/rabbitmq/rabbitmq.conf; echo "listeners.tcp.default = ${PORT}"; echo "prometheus.tcp.port = ${METRICS_PORT}"; } > "$conf"
+export RABBITMQ_CONFIG_FILE="${conf%.conf}"
 rabbitmq-server &
 broker=$!
 trap 'kill -TERM $broker; wait $broker' TERM INT

@@ -30,6 +30,12 @@ def test_exit_code_precedence(statuses, code):
     assert exit_code([verdict(s, sev, f"v{i}") for i, (s, sev) in enumerate(statuses)]) == code
 
 
+def test_an_incomplete_run_never_passes_but_a_failure_still_shows():
+    passed = [verdict("pass", "gate", "a")]
+    assert exit_code(passed, complete=False) == 2
+    assert exit_code([*passed, verdict("fail", "gate", "b")], complete=False) == 1
+
+
 @pytest.mark.parametrize(
     ("statuses", "combined"),
     [
