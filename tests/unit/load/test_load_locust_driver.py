@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from load_support import FAKE_LOCUST
 
@@ -32,6 +34,14 @@ def settings(tmp_path: Path, mode: str = "ok", **changes: object) -> LocustSetti
     }
     fields.update(changes)
     return LocustSettings(**fields)
+
+
+def exited(pid: int) -> bool:
+    """Exited and not yet reaped (the driver reaps it), or gone."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
 
 
 def test_the_command_runs_locust_headless_bounded_in_users_and_time():
@@ -105,7 +115,8 @@ def test_a_locust_that_never_reports_fails_start_and_is_stopped(tmp_path):
     with pytest.raises(LoadError, match="3 Locust users to run"):
         driver.start(LEVEL, 10, "silent")
     assert time.monotonic() - started < 8
-    assert driver.stop().exit_code == 0  # it got SIGTERM and quit
+    # SIGTERM stopped it: handled (0), or before its handler was installed on a slow box (-15).
+    assert driver.stop().exit_code in (0, -signal.SIGTERM)
 
 
 def test_a_locust_ignoring_sigterm_is_killed_with_its_group_after_the_grace(tmp_path, pushgateway):
@@ -127,8 +138,10 @@ def test_a_locust_ignoring_sigterm_is_killed_with_its_group_after_the_grace(tmp_
 def test_a_load_that_ended_by_itself_stops_quietly_with_its_figures(tmp_path):
     driver = LocustLoad(settings(tmp_path, run_time_slack=0.0))
     driver.start(LEVEL, 2, "short")
+    pid = driver.pid
+    assert pid is not None
     deadline = time.monotonic() + 10
-    while driver.progress().users and time.monotonic() < deadline:
+    while not exited(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert driver.progress().users == 0
     summary = driver.stop()
