@@ -99,8 +99,7 @@ class Api:
         ]  # fmt: skip
         if proxy_metrics or runtime_metrics:
             # Registered without methods in Toxiproxy, so any method is served.
-            route: dict[str, Endpoint] = {method: self.show_metrics for method in ("GET", "HEAD", "POST")}
-            self.routes.append((("metrics",), route))
+            self.routes.append((("metrics",), {"*": self.show_metrics}))
 
     # -- middleware and routing ------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
@@ -139,7 +138,7 @@ class Api:
                 elif want != got:
                     break
             else:
-                endpoint = methods.get(method)
+                endpoint = methods.get(method) or methods.get("*")
                 if endpoint is not None:
                     return endpoint, found, False
                 path_matched = True

@@ -72,7 +72,8 @@ def _reason(status: int) -> str:
         return "status code " + str(status)
 
 
-def render(response: Response, close: bool, keep_alive_header: bool) -> bytes:
+def render(response: Response, close: bool, keep_alive_header: bool, head: bool = False) -> bytes:
+    """The response bytes; a HEAD answer keeps its Content-Length but carries no body."""
     lines = [f"HTTP/1.1 {response.status} {_reason(response.status)}"]
     if response.content_type is not None:
         lines.append(f"Content-Type: {response.content_type}")
@@ -84,7 +85,7 @@ def render(response: Response, close: bool, keep_alive_header: bool) -> bytes:
         lines.append("Connection: close")
     elif keep_alive_header:
         lines.append("Connection: keep-alive")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head else response.body)
 
 
 def _plain(status: int) -> bytes:
@@ -200,7 +201,8 @@ class HttpServer:
                 close = "keep-alive" not in connection or body_error is not None
             else:
                 close = "close" in connection or body_error is not None
-            await self._send(writer, render(response, close, version == "HTTP/1.0" and not close))
+            keep_alive_header = version == "HTTP/1.0" and not close
+            await self._send(writer, render(response, close, keep_alive_header, head=method == "HEAD"))
             if close:
                 return
 

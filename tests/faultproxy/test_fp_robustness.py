@@ -282,3 +282,19 @@ def test_closed_socket_whose_peer_never_reads_is_aborted(
     assert wait_until(lambda: fp.links("p") == 0, timeout=8)
     assert time.monotonic() - started >= 0.45
     client.close()
+
+
+def test_metrics_answers_any_method_and_head_has_no_body(fp_metrics: RunningServer) -> None:
+    for method in ("GET", "POST", "PUT", "DELETE"):
+        assert fp_metrics.request(method, "/metrics").status == 200, method
+    sock = connect(fp_metrics.port)
+    sock.sendall(b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b'{"version"' not in data:
+        chunk = sock.recv(65536)
+        assert chunk
+        data += chunk
+    sock.close()
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length:" in head
+    assert rest.startswith(b"HTTP/1.1 200")  # the HEAD answer had no body
