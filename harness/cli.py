@@ -15,13 +15,19 @@ from harness.errors import HarnessError
 
 # command name -> (module implementing it, one-line help for the command list)
 COMMANDS = {
-    "engine": ("harness.commands.engine", "find or start a Docker engine, or stop the one the harness started"),
+    "engine": (
+        "harness.commands.engine",
+        "find or start a Docker engine, or stop the one the harness started",
+    ),
     "build": ("harness.commands.build", "build the stack's images whose inputs changed"),
     "up": ("harness.commands.up", "bring the stack up phase by phase, waiting for health between phases"),
     "down": ("harness.commands.down", "take the stack down, leaving no container, network or volume"),
     "status": ("harness.commands.status", "print every service's health and Prometheus's targets"),
     "lint": ("harness.lint.command", "check compose files against the architecture rules, statically"),
-    "clean": ("harness.commands.clean", "revert every fault the harness left in force (after a crash or SIGKILL)"),
+    "clean": (
+        "harness.commands.clean",
+        "revert every fault the harness left in force (after a crash or SIGKILL)",
+    ),
     "run": ("harness.commands.run", "run the chaos scenarios and judge every SLA (exit 0 / 1 / 2)"),
     "judge": ("harness.reports.command", "judge a recorded run (reports/run.json) again from Prometheus"),
     "slas": ("harness.catalogue.command", "check slas.yaml and list what it will judge"),

@@ -42,7 +42,9 @@ class Outcome:
     @property
     def caught(self) -> bool:
         lint_ok = set(self.lint_rules) <= self.lint_found
-        run_ok = not self.checks or (self.exit_code == 1 and all(self.statuses.get(c) == "fail" for c in self.checks))
+        run_ok = not self.checks or (
+            self.exit_code == 1 and all(self.statuses.get(c) == "fail" for c in self.checks)
+        )
         return self.declared and lint_ok and run_ok
 
 
@@ -56,7 +58,11 @@ def _lint_errors(path: Path) -> set[str]:
     result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, check=False)
     if result.returncode not in (0, 1):
         raise SystemExit(f"lint of {path.name} could not run: {result.stderr.strip()}")
-    return {f["rule"] for f in json.loads(result.stdout)["findings"] if f["severity"] == "error" and not f.get("suppressed")}
+    return {
+        f["rule"]
+        for f in json.loads(result.stdout)["findings"]
+        if f["severity"] == "error" and not f.get("suppressed")
+    }
 
 
 def _run_scenario(outcome: Outcome, path: Path) -> None:

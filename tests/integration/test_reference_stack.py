@@ -99,7 +99,8 @@ def test_prometheus_reports_every_target_up(reference_stack: tuple[Stack, list[P
         time.sleep(1)
     jobs = sorted(t["labels"]["job"] for t in targets)
     assert jobs == sorted(
-        ["agents"] * 3 + ["containers", "faultproxy", "gateway", "ollama", "prometheus", "pushgateway", "rabbitmq"]
+        ["agents"] * 3
+        + ["containers", "faultproxy", "gateway", "ollama", "prometheus", "pushgateway", "rabbitmq"]
     )
     assert down == []
 

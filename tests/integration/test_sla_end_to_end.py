@@ -40,12 +40,24 @@ def stack() -> Iterator[Stack]:
 
 def _argv(reports: Path, *stack_files: Path, select: str) -> list[str]:
     files = [str(REFERENCE_STACK), *map(str, stack_files)]
-    run = [sys.executable, "-m", "harness", "run", "--stack", *files, "--reports", str(reports), "--keep-stack"]
+    run = [
+        sys.executable,
+        "-m",
+        "harness",
+        "run",
+        "--stack",
+        *files,
+        "--reports",
+        str(reports),
+        "--keep-stack",
+    ]
     return [*run, "--", "-k", select]
 
 
 def _harness(reports: Path, *stack_files: Path, select: str, timeout: float = 900) -> int:
-    return subprocess.run(_argv(reports, *stack_files, select=select), cwd=REPO, timeout=timeout, check=False).returncode
+    return subprocess.run(
+        _argv(reports, *stack_files, select=select), cwd=REPO, timeout=timeout, check=False
+    ).returncode
 
 
 def _verdicts(reports: Path) -> dict[str, dict]:
@@ -123,7 +135,16 @@ def test_sigkill_then_clean_leaves_no_fault(stack: Stack, tmp_path: Path) -> Non
     finally:
         process.kill()
     assert _toxics("redis"), "SIGKILL gives the harness no chance to revert"
-    argv = [sys.executable, "-m", "harness", "clean", "--stack", str(REFERENCE_STACK), "--journal", str(journal)]
+    argv = [
+        sys.executable,
+        "-m",
+        "harness",
+        "clean",
+        "--stack",
+        str(REFERENCE_STACK),
+        "--journal",
+        str(journal),
+    ]
     argv += ["--proxy-url", FAULT_PROXY]
     assert subprocess.run(argv, cwd=REPO, timeout=120, check=False).returncode == 0
     assert _toxics("redis") == []

@@ -1,5 +1,6 @@
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
+
 from agent.config import Config, ConfigError, Peer, parse_peers
 
 

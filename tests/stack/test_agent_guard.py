@@ -3,6 +3,7 @@ import time
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
+
 from agent.breaker import CircuitBreaker, State
 from agent.guard import DependencyFailed, Guard, ShortCircuited, bounded
 

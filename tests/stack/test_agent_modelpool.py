@@ -1,5 +1,6 @@
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
+
 from agent.modelpool import PAGE, ModelPool, ModelTooLarge, load_weights
 
 MIB = 1024 * 1024

@@ -4,6 +4,7 @@ from typing import Any, TypeVar
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
+
 from agent.retry import RetriesExhausted, RetryPolicy, retry_async
 
 T = TypeVar("T")

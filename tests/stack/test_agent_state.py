@@ -2,6 +2,7 @@ from pathlib import Path
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
+
 from agent.state import AgentState, BufferedTask, StateCorrupt, load_state, save_state, state_path
 
 

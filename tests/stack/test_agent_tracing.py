@@ -2,6 +2,7 @@ import json
 import logging
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
+
 from agent import tracing
 from refstack_common.jsonlog import JsonFormatter, fields
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import pytest
+
 from refstack_common import jsonlog
 from refstack_common.envconfig import ConfigError, EnvReader
 

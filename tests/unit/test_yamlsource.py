@@ -23,7 +23,9 @@ def test_merge_keys_resolve_and_local_keys_win() -> None:
 
 
 def test_syntax_error_names_file_line_and_column() -> None:
-    with pytest.raises(InputError, match=r"^bad\.yml:3:1: invalid YAML: (did not find )?expected .,. or .\]."):
+    with pytest.raises(
+        InputError, match=r"^bad\.yml:3:1: invalid YAML: (did not find )?expected .,. or .\]."
+    ):
         load_text("a: 1\nb: [1\n", "bad.yml")
 
 

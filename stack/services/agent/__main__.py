@@ -9,6 +9,7 @@ import signal
 import sys
 
 from aiohttp import web
+
 from refstack_common import jsonlog
 from refstack_common.jsonlog import fields
 

@@ -20,6 +20,7 @@ from typing import Any
 import aiormq.abc
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
 from refstack_common.jsonlog import fields
 
 from . import tracing

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
 from refstack_common.jsonlog import fields
 
 from . import burn
