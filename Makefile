@@ -12,7 +12,7 @@ STACK_FILES := $(STACK) $(if $(MUTANT),stack/mutants/$(MUTANT).yml)
 SECRETS  := stack/secrets/postgres_password stack/secrets/rabbitmq_password
 PYTEST_ARGS ?=
 
-.PHONY: help venv engine images stack-up stack-down status sla mutants clean-faults test test-unit check lint-stack bench report clean
+.PHONY: host-tools help venv engine images stack-up stack-down status sla mutants clean-faults test test-unit check lint-stack bench report clean
 
 help:
 	@echo "make test        all tests: unit, property, and integration against the real stack"
@@ -79,7 +79,19 @@ mutants: images
 clean-faults: venv
 	$(HARNESS) clean --stack $(STACK_FILES) --slas $(SLAS)
 
-test: images
+# Host programs some tests drive directly: Debian's Python with the stack's libraries (the services'
+# HTTP tests run them on the host), the Pushgateway (load tests), wrk (benchmarks). Installed on Debian as
+# root when missing; elsewhere the tests that need them skip, saying why.
+HOST_TOOLS := python3-aiohttp python3-redis python3-asyncpg python3-aiormq python3-prometheus-client \
+              python3-docker prometheus-pushgateway wrk
+host-tools:
+	@missing=$$(for p in $(HOST_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "harness: installing $$missing with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	elif [ -n "$$missing" ]; then echo "harness: not installed (tests that need them skip): $$missing"; fi
+
+test: images host-tools
 	$(PYTEST) $(PYTEST_ARGS)
 
 test-unit: venv
@@ -90,7 +102,7 @@ check: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: images
+bench: images host-tools
 	$(VENV)/bin/python bench/run.py
 
 clean:

@@ -23,8 +23,6 @@ from harness.reports.run_record import ScenarioRecord
 from harness.verdict import Verdict
 from harness.windows import PhaseClock, PhaseMarks
 
-# Locust runs a little longer than the windows so that the load covers the whole recovery window.
-LOAD_SLACK_S = 10.0
 PROGRESS_EVERY_S = 5.0
 
 
@@ -82,9 +80,8 @@ class Runner:
         total = windows.steady + (windows.fault + windows.recovery if scenario.fault else 0.0)
         clock = PhaseClock()
         load_started = time.time()
-        with running(
-            self.load, scenario.load, total + LOAD_SLACK_S, f"{self.run_id}-{scenario.name}"
-        ) as load:
+        # The load stops when the block ends; its own time bound (duration + the driver's slack) is a backstop.
+        with running(self.load, scenario.load, total, f"{self.run_id}-{scenario.name}") as load:
             origin = clock.start()
             self._hold(scenario, "steady", windows.steady, origin, total, "none", load.progress)
             if scenario.fault is not None:

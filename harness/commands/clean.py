@@ -9,6 +9,8 @@ from pathlib import Path
 from harness.catalogue import load_catalogue
 from harness.commands._stack_options import add_stack_options, open_stack
 from harness.faults import DEFAULT_JOURNAL, Journal, sweep
+from harness.load.driver import LoadError
+from harness.load.pushgateway import delete_stale_groups
 
 HELP = (
     "revert every fault the harness left in force (journal first, then paused containers, "

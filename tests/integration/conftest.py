@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,12 @@ def open_reference_stack(*overrides: Path) -> Stack:
     project = compose.load_project()
     build_images(project.image_builds())
     return Stack(compose, project)
+
+
+@pytest.fixture(scope="session")
+def reference_stack_factory() -> Callable[..., Stack]:
+    """open_reference_stack, for test modules that need the stack with overrides or their own lifetime."""
+    return open_reference_stack
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,18 +20,19 @@ import pytest
 
 from harness.faults.journal import Journal
 from harness.stack import Stack
-from tests.integration.conftest import REFERENCE_STACK, REPO, open_reference_stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_STACK = REPO / "stack" / "compose.yml"
 MUTANTS = REPO / "stack" / "mutants"
 FAULT_PROXY = "http://127.0.0.1:10010"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(reference_stack_factory: Callable[..., Stack]) -> Iterator[Stack]:
     """The reference stack, left running between these tests (each run keeps it), down at the end."""
-    stack = open_reference_stack()
+    stack = reference_stack_factory()
     try:
         yield stack
     finally:
