@@ -35,15 +35,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    proxy_url = (
-        None if args.no_proxy else args.proxy_url or load_catalogue(args.slas).defaults.endpoints.faultproxy
-    )
+    endpoints = load_catalogue(args.slas).defaults.endpoints
+    proxy_url = None if args.no_proxy else args.proxy_url or endpoints.faultproxy
     stack, project = open_stack(args)
     report = sweep(Journal(args.journal), stack, proxy_url)
     for line in report.cleaned:
         print(f"cleaned: {line}")
     for line in report.errors:
         print(f"harness clean: could not clean: {line}", file=sys.stderr)
+    if endpoints.pushgateway:
+        # A killed run's load stops by itself, but its client-side series stay pushed until deleted.
+        try:
+            for run_id in delete_stale_groups(endpoints.pushgateway):
+                print(f"cleaned: load metrics of run {run_id} from the Pushgateway")
+        except LoadError as exc:
+            print(f"harness clean: could not clean the Pushgateway: {exc}", file=sys.stderr)
     if report.ok:
         print(
             f"stack {project.name}: no fault left in force"

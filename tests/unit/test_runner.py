@@ -3,12 +3,13 @@ load throughout, the judge handed the recorded timeline, and every fault reverte
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness import runner as runner_module
-from harness.catalogue.model import Scenario
+from harness.catalogue.model import Catalogue, Scenario
 from harness.catalogue.parse import parse_text
 from harness.faults.build import build_fault
 from harness.faults.fake import FakeContainer, FakeStack
@@ -16,6 +17,7 @@ from harness.faults.journal import Journal
 from harness.load.fake import FakeLoad
 from harness.metrics.fake import FakeMetricsSource
 from harness.runner import Progress, Runner
+from harness.windows import ScenarioTimeline
 
 CATALOGUE = """
 version: 1
@@ -44,13 +46,25 @@ class Recorder:
         self.lines.append((phase, self.db.attrs["State"]["Paused"]))
 
 
+@dataclass
+class Rig:
+    runner: Runner
+    catalogue: Catalogue
+    db: FakeContainer
+    recorder: Recorder
+    load: FakeLoad
+    judged: list[tuple[str, ScenarioTimeline]]
+    ready: list[str]
+    journal: Path
+
+
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Rig:
     catalogue = parse_text(CATALOGUE, "slas.yaml")
     db = FakeContainer("db")
     stack = FakeStack(db)
     recorder = Recorder(db)
-    judged: list[tuple[str, object]] = []
+    judged: list[tuple[str, ScenarioTimeline]] = []
     monkeypatch.setattr(runner_module, "PROGRESS_EVERY_S", 0.05)
     monkeypatch.setattr(
         runner_module,
@@ -75,51 +89,47 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         progress=Progress(recorder.say),
         run_id="unit",
     )
-    return runner, catalogue, db, recorder, load, judged, ready, tmp_path / "journal.json"
+    return Rig(runner, catalogue, db, recorder, load, judged, ready, tmp_path / "journal.json")
 
 
-def test_fault_is_in_force_exactly_during_its_window(setup) -> None:
-    runner, catalogue, db, recorder, load, judged, ready, journal = setup
-    result = runner.run(catalogue.scenario("pause-db"))
+def test_fault_is_in_force_exactly_during_its_window(rig: Rig) -> None:
+    result = rig.runner.run(rig.catalogue.scenario("pause-db"))
 
-    assert ready == ["ready"]
-    phases = [phase for phase, _ in recorder.lines]
+    assert rig.ready == ["ready"]
+    phases = [phase for phase, _ in rig.recorder.lines]
     assert phases == sorted(phases, key=["steady", "fault", "recovery"].index)
-    assert {paused for phase, paused in recorder.lines if phase == "fault"} == {True}
-    assert {paused for phase, paused in recorder.lines if phase != "fault"} == {False}
-    assert not db.attrs["State"]["Paused"]
-    assert load.calls == ["start unit-pause-db", "stop"]
-    assert db.calls == ["pause", "unpause"]
+    assert {paused for phase, paused in rig.recorder.lines if phase == "fault"} == {True}
+    assert {paused for phase, paused in rig.recorder.lines if phase != "fault"} == {False}
+    assert [c for c in rig.db.calls if c != "reload"] == ["pause", "unpause"]
+    assert rig.load.calls == ["start unit-pause-db", "stop"]
 
     marks = result.record.marks
+    assert marks.fault_start is not None and marks.fault_end is not None
     assert marks.steady_start < marks.fault_start < marks.fault_end < marks.end
     assert marks.fault_end - marks.fault_start == pytest.approx(0.3, abs=0.15)
-    ((name, timeline),) = judged
-    assert name == "pause-db" and timeline.fault.start == marks.fault_start
+    ((name, timeline),) = rig.judged
+    assert name == "pause-db" and timeline.fault is not None and timeline.fault.start == marks.fault_start
     assert [step.name.split(":")[0] for step in result.record.steps] == ["stack healthy", "fault", "load"]
-    assert not journal.exists() or Journal(journal).entries() == []
+    assert Journal(rig.journal).entries() == []
 
 
-def test_a_scenario_without_fault_has_only_a_steady_window(setup) -> None:
-    runner, catalogue, db, recorder, load, judged, ready, journal = setup
-    result = runner.run(catalogue.scenario("calm"))
+def test_a_scenario_without_fault_has_only_a_steady_window(rig: Rig) -> None:
+    result = rig.runner.run(rig.catalogue.scenario("calm"))
     assert result.record.marks.fault_start is None
-    assert {phase for phase, _ in recorder.lines} == {"steady"}
-    assert db.calls == []
+    assert {phase for phase, _ in rig.recorder.lines} == {"steady"}
+    assert rig.db.calls == []
 
 
-def test_interrupt_during_the_fault_reverts_it_and_stops_the_load(setup) -> None:
-    runner, catalogue, db, recorder, load, judged, ready, journal = setup
-
+def test_interrupt_during_the_fault_reverts_it_and_stops_the_load(rig: Rig) -> None:
     def interrupt_in_fault(line: str) -> None:
-        recorder.say(line)
-        if recorder.lines[-1] == ("fault", True):
+        rig.recorder.say(line)
+        if rig.recorder.lines[-1] == ("fault", True):
             raise KeyboardInterrupt
 
-    runner.progress = Progress(interrupt_in_fault)
+    rig.runner.progress = Progress(interrupt_in_fault)
     with pytest.raises(KeyboardInterrupt):
-        runner.run(catalogue.scenario("pause-db"))
-    assert not db.attrs["State"]["Paused"]
-    assert load.progress().rps == 0.0  # stopped
-    assert judged == []
-    assert not journal.exists() or Journal(journal).entries() == []
+        rig.runner.run(rig.catalogue.scenario("pause-db"))
+    assert not rig.db.attrs["State"]["Paused"]
+    assert rig.load.calls[-1] == "stop"
+    assert rig.judged == []
+    assert Journal(rig.journal).entries() == []
