@@ -196,14 +196,20 @@ class LatencyStage(Scheduled):
         self.enqueue(ts + delay / 1000.0, data, ts)
 
 
-class BandwidthStage(Scheduled):
-    """Throttle to ``rate`` KB/s, large chunks cut into 100 ms slices; rate 0 holds data (bandwidth.go)."""
+class Paced(Scheduled):
+    """A stage that releases pieces one after another: ``clock`` is when the last piece goes out."""
 
     __slots__ = ("clock",)
 
     def __init__(self, toxic: Toxic, pipe: PipeControl, nxt: Outlet, state: LimitState) -> None:
         super().__init__(toxic, pipe, nxt, state)
         self.clock = 0.0
+
+
+class BandwidthStage(Paced):
+    """Throttle to ``rate`` KB/s, large chunks cut into 100 ms slices; rate 0 holds data (bandwidth.go)."""
+
+    __slots__ = ()
 
     def push(self, data: bytes, ts: float) -> None:
         if self.closed:
@@ -235,14 +241,10 @@ class BandwidthStage(Scheduled):
             super().push_eof()
 
 
-class SlicerStage(Scheduled):
+class SlicerStage(Paced):
     """Cut each chunk into about average_size +/- size_variation bytes, delay µs apart (slicer.go)."""
 
-    __slots__ = ("clock",)
-
-    def __init__(self, toxic: Toxic, pipe: PipeControl, nxt: Outlet, state: LimitState) -> None:
-        super().__init__(toxic, pipe, nxt, state)
-        self.clock = 0.0
+    __slots__ = ()
 
     def push(self, data: bytes, ts: float) -> None:
         if self.closed:

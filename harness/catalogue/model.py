@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from harness.verdict import Severity
 from harness.windows import WindowName
@@ -19,17 +19,7 @@ FaultKind = Literal[
     "proxy_reset_peer",
     "proxy_bandwidth",
 ]
-FAULT_KINDS: tuple[FaultKind, ...] = (
-    "container_kill",
-    "container_stop",
-    "container_pause",
-    "container_restart",
-    "proxy_down",
-    "proxy_latency",
-    "proxy_timeout",
-    "proxy_reset_peer",
-    "proxy_bandwidth",
-)
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # The numeric attributes each fault kind takes (Toxiproxy's toxic attributes, plus toxicity 0..1).
 FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "container_kill": (),
