@@ -184,7 +184,13 @@ class AllureWriter:
 def write_allure(
     directory: Path, verdicts: Sequence[Verdict], steps: Mapping[str, Sequence[ReportStep]] | None = None
 ) -> list[Path]:
-    """One result per verdict; ``steps`` maps a scenario name to the runner's steps for it."""
+    """One result per verdict; ``steps`` maps a scenario name to the runner's steps for it.
+
+    The results of an earlier run in ``directory`` are removed first (as allure-pytest's
+    --clean-alluredir does), else Allure would show them as retries; its ``history/`` stays for trends.
+    """
+    for stale in [*directory.glob("*-result.json"), *directory.glob("*-attachment.*")]:
+        stale.unlink()
     writer = AllureWriter(directory)
     write_atomic(directory / "categories.json", json.dumps(CATEGORIES, indent=2))
     return [writer.write(v, (steps or {}).get(v.scenario, ())) for v in verdicts]

@@ -219,3 +219,16 @@ def test_terminal_summary_names_failures_with_reasons_and_the_exit_code():
     assert "SKIP  skip [redis-kill/whole] rule 3.4 (warn)" in text
     assert "PASS  scalar [redis-kill/whole] rule 3.4: 0.5 vs < 1 s" in text
     assert lines[-1] == "5 verdicts: 2 passed, 1 failed, 1 errors, 1 skipped; exit 1 (an SLA failed)"
+
+
+def test_a_new_run_replaces_the_previous_allure_results_but_keeps_history(tmp_path):
+    results = tmp_path / "allure-results"
+    write_reports(tmp_path, verdicts())
+    first = set(results.glob("*-result.json"))
+    (results / "history").mkdir()
+    (results / "history" / "history.json").write_text("{}")
+    write_reports(tmp_path, verdicts())
+    second = set(results.glob("*-result.json"))
+    assert len(second) == len(first) == len(verdicts())
+    assert not first & second
+    assert (results / "history" / "history.json").exists()
