@@ -31,9 +31,15 @@ _PALETTE = (
 )
 
 
+LEGEND_CHARS = 50  # what one of the two legend columns holds at this font size
+
+
 def _label(series: Series) -> str:
-    shown = [f"{k}={v}" for k, v in series.labels if k != "__name__"]
-    return ", ".join(shown) or dict(series.labels).get("__name__", "value")
+    # The service first: it is what a reader looks for, and the part kept when the label is cut.
+    labels = sorted((k, v) for k, v in series.labels if k != "__name__")
+    labels.sort(key=lambda kv: kv[0] != "service")
+    text = ", ".join(f"{k}={v}" for k, v in labels) or dict(series.labels).get("__name__", "value")
+    return text if len(text) <= LEGEND_CHARS else text[: LEGEND_CHARS - 1] + "\u2026"
 
 
 def _clock(t: float) -> str:
@@ -100,7 +106,7 @@ def timeline_svg(verdict: Verdict) -> str:
         legend_x = LEFT + (index % 2) * (plot_w // 2)
         parts.append(
             f'<rect x="{legend_x}" y="{legend_y - 8}" width="10" height="3" fill="{colour}"/>'
-            f'<text x="{legend_x + 14}" y="{legend_y - 4}">{escape(_label(item)[:60])}</text>'
+            f'<text x="{legend_x + 14}" y="{legend_y - 4}">{escape(_label(item))}</text>'
         )
     if evidence.limit is not None:
         level = y(evidence.limit)
