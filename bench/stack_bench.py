@@ -43,7 +43,7 @@ def main() -> int:
 
     print("reference stack")
     started = time.monotonic()
-    build_images(project.image_builds(), force=True)
+    build_images(project.image_builds(), force=True, no_cache=True)
     _row("cold build (after base image)", time.monotonic() - started, "s", COLD_BUILD_TARGET_S)
 
     try:

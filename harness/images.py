@@ -163,8 +163,9 @@ def ensure_base_image(image: str) -> None:
     _debootstrap_base(image)
 
 
-def build_images(builds: list[ImageBuild], force: bool = False) -> list[str]:
-    """Build every image whose inputs changed; return the tags that were (re)built."""
+def build_images(builds: list[ImageBuild], force: bool = False, no_cache: bool = False) -> list[str]:
+    """Build every image whose inputs changed (all with ``force``; ``no_cache`` also bypasses Docker's
+    layer cache, for a cold build); return the tags that were (re)built."""
     BUILD_LOG.parent.mkdir(parents=True, exist_ok=True)
     built = []
     for build in builds:
@@ -175,6 +176,8 @@ def build_images(builds: list[ImageBuild], force: bool = False) -> list[str]:
             ensure_base_image(base)
         _say(f"building {build.image} (log: {BUILD_LOG})")
         argv = ["docker", "build", "--label", f"{INPUTS_LABEL}={digest}", "-t", build.image]
+        if no_cache:
+            argv.append("--no-cache")
         argv += ["-f", str(build.dockerfile), str(build.context)]
         with open(BUILD_LOG, "ab") as log:
             if subprocess.run(argv, stdout=log, stderr=log, check=False).returncode != 0:
