@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from harness.analyzers.judge import judge_scenario
 from harness.catalogue.model import Catalogue, Scenario
-from harness.faults.base import Fault, applied
+from harness.faults.base import Fault, FaultError, applied
 from harness.faults.journal import Journal
 from harness.load.driver import LoadDriver, LoadProgress, running
 from harness.metrics.port import MetricsSource
@@ -92,13 +92,16 @@ class Runner:
                     self._hold(
                         scenario, "fault", windows.fault, origin, total, fault.describe(), load.progress
                     )
+                    if not fault.in_force():
+                        # Judging now would credit the system with surviving a fault it did not face.
+                        raise FaultError(f"{fault.describe()} was undone before its window ended")
                 clock.fault_ended()
                 steps.append(
                     ReportStep(
                         f"fault: {fault.describe()}",
                         fault_started,
                         time.time(),
-                        detail="injected, proven, reverted",
+                        detail="injected, proven in force, still in force at the window's end, reverted",
                     )
                 )
                 self._hold(scenario, "recovery", windows.recovery, origin, total, "reverted", load.progress)

@@ -11,6 +11,7 @@ import pytest
 from harness import runner as runner_module
 from harness.catalogue.model import Catalogue, Scenario
 from harness.catalogue.parse import parse_text
+from harness.faults.base import FaultError
 from harness.faults.build import build_fault
 from harness.faults.fake import FakeContainer, FakeStack
 from harness.faults.journal import Journal
@@ -133,3 +134,16 @@ def test_interrupt_during_the_fault_reverts_it_and_stops_the_load(rig: Rig) -> N
     assert rig.load.calls[-1] == "stop"
     assert rig.judged == []
     assert Journal(rig.journal).entries() == []
+
+
+def test_a_fault_undone_during_its_window_is_not_judged(rig: Rig) -> None:
+    def undo_in_fault(line: str) -> None:
+        rig.recorder.say(line)
+        if rig.recorder.lines[-1] == ("fault", True):
+            rig.db.unpause()  # as an operator or the engine might
+
+    rig.runner.progress = Progress(undo_in_fault)
+    with pytest.raises(FaultError, match="undone before its window ended"):
+        rig.runner.run(rig.catalogue.scenario("pause-db"))
+    assert rig.judged == []
+    assert rig.load.calls[-1] == "stop"
