@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from harness.analyzers.judge import judge_scenario
 from harness.catalogue.model import Catalogue, Scenario
+from harness.errors import MeasurementError
 from harness.faults.base import Fault, FaultError, applied
 from harness.faults.journal import Journal
 from harness.load.driver import LoadDriver, LoadProgress, running
@@ -147,7 +148,11 @@ class Runner:
 
     def _await_final_scrape(self, end: float) -> None:
         """Judge only once Prometheus has scraped past the end of the last window."""
-        interval = self.source.scrape_interval() or self.catalogue.defaults.prometheus.scrape_interval
+        try:
+            interval = self.source.scrape_interval() or self.catalogue.defaults.prometheus.scrape_interval
+        except MeasurementError:
+            # Unreachable now: the judge turns every objective into an `error` verdict that says so.
+            interval = self.catalogue.defaults.prometheus.scrape_interval
         delay = end + 2 * interval - time.time()
         if delay > 0:
             time.sleep(delay)

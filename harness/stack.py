@@ -111,10 +111,12 @@ class Stack:
                     status == "healthy" or not self.project.service(name).has_healthcheck
                 ):
                     pending.discard(name)
-                elif status in ("exited", "dead", "restarting", "unhealthy"):
+                elif status in ("exited", "dead"):
                     raise StackError(f"service {name} is {status}: {self._log_tail(name)}")
+            # `unhealthy` is not final: a service whose fault was just reverted is unhealthy until its
+            # next probe passes. Only the deadline decides, and then says what each one showed.
             if pending and time.monotonic() > deadline:
-                states = ", ".join(f"{n}={self.health(n)}" for n in sorted(pending))
+                states = "; ".join(f"{n}={self.health(n)}: {self._log_tail(n, 2)}" for n in sorted(pending))
                 raise StackError(f"not healthy after {timeout:g}s: {states}")
             if pending:
                 time.sleep(0.5)

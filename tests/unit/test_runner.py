@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness import runner as runner_module
+from harness.analyzers.judge import judge_scenario
 from harness.catalogue.model import Catalogue, Scenario
 from harness.catalogue.parse import parse_text
 from harness.faults.base import FaultError
@@ -147,3 +148,11 @@ def test_a_fault_undone_during_its_window_is_not_judged(rig: Rig) -> None:
         rig.runner.run(rig.catalogue.scenario("pause-db"))
     assert rig.judged == []
     assert rig.load.calls[-1] == "stop"
+
+
+def test_prometheus_gone_gives_error_verdicts_that_name_it(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner_module, "judge_scenario", judge_scenario)
+    rig.runner.source.fail("Prometheus at http://127.0.0.1:10400 unreachable")
+    result = rig.runner.run(rig.catalogue.scenario("calm"))
+    assert [v.status for v in result.verdicts] == ["error"]
+    assert "Prometheus" in result.verdicts[0].reason
