@@ -14,8 +14,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness.compose import Compose, default_project_name  # noqa: E402
-from harness.engine import ensure_engine  # noqa: E402
 from harness.images import build_images  # noqa: E402
 from harness.stack import Stack  # noqa: E402
 
@@ -34,11 +32,8 @@ def _row(name: str, value: float, unit: str, target: float) -> None:
 
 
 def main() -> int:
-    engine = ensure_engine()
-    stack_file = REPO / "stack" / "compose.yml"
-    compose = Compose(engine.compose_command, [stack_file], default_project_name(stack_file))
-    project = compose.load_project()
-    stack = Stack(compose, project)
+    stack = Stack.from_files([REPO / "stack" / "compose.yml"])
+    project = stack.project
     stack.down()
 
     print("reference stack")

@@ -32,6 +32,7 @@ from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
 from harness.runner import ScenarioResult
 from harness.session import HarnessSession, open_session
+from harness.stack import DEFAULT_STACK
 from harness.verdict import Verdict
 
 FAMILIES = ("none", "container", "proxy")
@@ -44,7 +45,7 @@ def fault_family(scenario: Scenario) -> str:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "chaos and SLA harness")
-    group.addoption("--stack", nargs="+", default=["stack/compose.yml"], metavar="FILE", help="compose files")
+    group.addoption("--stack", nargs="+", default=[DEFAULT_STACK], metavar="FILE", help="compose files")
     group.addoption("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
     group.addoption("--reports", default="reports", help="where reports go (default reports/)")
     group.addoption("--project-name", default=None, help="Compose project name")

@@ -9,9 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.catalogue.model import Catalogue, Scenario
-from harness.compose import Compose, default_project_name
-from harness.engine import ensure_engine
-from harness.errors import InputError
 from harness.faults.base import Fault, sigterm_as_interrupt
 from harness.faults.build import build_fault
 from harness.faults.journal import Journal
@@ -48,16 +45,9 @@ def open_session(
     run_id: str,
     say: Callable[[str], None],
 ) -> HarnessSession:
-    for path in stack_files:
-        if not path.is_file():
-            raise InputError(str(path), None, "no such compose file")
     endpoints = catalogue.defaults.endpoints
-    engine = ensure_engine()
-    compose = Compose(
-        engine.compose_command, stack_files, project_name or default_project_name(stack_files[0])
-    )
-    project = compose.load_project()
-    stack = Stack(compose, project)
+    stack = Stack.from_files(stack_files, project_name)
+    project = stack.project
     journal = Journal(reports / JOURNAL)
     exits = contextlib.ExitStack()
     exits.enter_context(sigterm_as_interrupt())

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import docker
 import docker.errors
 from docker.models.containers import Container
 
-from harness.compose import Compose, Project
-from harness.errors import StackError
+from harness.compose import Compose, Project, default_project_name
+from harness.engine import ensure_engine
+from harness.errors import InputError, StackError
 
+DEFAULT_STACK = "stack/compose.yml"
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
 
@@ -47,6 +50,13 @@ class Leftovers:
         return bool(self.containers or self.networks or self.volumes)
 
 
+def require_compose_files(files: Sequence[Path]) -> None:
+    """Fail with one line naming the first compose file that does not exist."""
+    for path in files:
+        if not path.is_file():
+            raise InputError(str(path), None, "no such compose file")
+
+
 def _say(message: str) -> None:
     print(f"harness: {message}", file=sys.stderr, flush=True)
 
@@ -58,6 +68,14 @@ class Stack:
         self.compose = compose
         self.project = project
         self.client = client or docker.from_env()
+
+    @classmethod
+    def from_files(cls, files: Sequence[Path], project_name: str | None = None) -> Stack:
+        """The stack these compose files describe, on an engine that answers (started if need be)."""
+        require_compose_files(files)
+        engine = ensure_engine()
+        compose = Compose(engine.compose_command, files, project_name or default_project_name(files[0]))
+        return cls(compose, compose.load_project())
 
     def containers(self, service: str | None = None, all: bool = True) -> list[Container]:
         labels = [f"{PROJECT_LABEL}={self.project.name}"]
@@ -101,15 +119,19 @@ class Stack:
         health = state.get("Health")
         return str(health["Status"]) if health else "running"
 
+    def is_ready(self, service: str, status: str) -> bool:
+        """Healthy, or running when the service has no healthcheck to pass."""
+        return status == "healthy" or (
+            status == "running" and not self.project.service(service).has_healthcheck
+        )
+
     def wait_healthy(self, services: tuple[str, ...], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         pending = set(services)
         while pending:
             for name in sorted(pending):
                 status = self.health(name)
-                if status in ("healthy", "running") and (
-                    status == "healthy" or not self.project.service(name).has_healthcheck
-                ):
+                if self.is_ready(name, status):
                     pending.discard(name)
                 elif status in ("exited", "dead"):
                     raise StackError(f"service {name} is {status}: {self._log_tail(name)}")

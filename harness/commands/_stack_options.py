@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.compose import Compose, Project, default_project_name
-from harness.engine import ensure_engine
-from harness.errors import InputError
-from harness.stack import Stack
-
-DEFAULT_STACK = "stack/compose.yml"
+from harness.compose import Project
+from harness.stack import DEFAULT_STACK, Stack
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
@@ -25,12 +21,5 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
 
 
 def open_stack(args: argparse.Namespace) -> tuple[Stack, Project]:
-    files = [Path(f) for f in args.stack]
-    for path in files:
-        if not path.is_file():
-            raise InputError(str(path), None, "no such compose file")
-    engine = ensure_engine()
-    name = args.project_name or default_project_name(files[0])
-    compose = Compose(engine.compose_command, files, name)
-    project = compose.load_project()
-    return Stack(compose, project), project
+    stack = Stack.from_files([Path(f) for f in args.stack], args.project_name)
+    return stack, stack.project

@@ -32,8 +32,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'service':<22} {'phase':>5}  {'tier':<15} {'pool':<15} health")
     for service in sorted(project.services, key=lambda s: (s.phase, s.name)):
         health = stack.health(service.name) if stack.containers(service.name) else "absent"
-        ok = health == "healthy" or (health == "running" and not service.has_healthcheck)
-        problems += not ok
+        problems += not stack.is_ready(service.name, health)
         print(
             f"{service.name:<22} {service.phase:>5}  {service.tier or '-':<15} {service.pool or '-':<15} {health}"
         )

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.compose import Compose, default_project_name
-from harness.engine import ensure_engine
 from harness.images import build_images
 from harness.stack import PhaseTiming, Stack
 
@@ -17,12 +15,9 @@ REFERENCE_STACK = REPO / "stack" / "compose.yml"
 
 
 def open_reference_stack(*overrides: Path) -> Stack:
-    engine = ensure_engine()
-    files = [REFERENCE_STACK, *overrides]
-    compose = Compose(engine.compose_command, files, default_project_name(REFERENCE_STACK))
-    project = compose.load_project()
-    build_images(project.image_builds())
-    return Stack(compose, project)
+    stack = Stack.from_files([REFERENCE_STACK, *overrides])
+    build_images(stack.project.image_builds())
+    return stack
 
 
 @pytest.fixture(scope="session")

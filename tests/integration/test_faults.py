@@ -15,8 +15,6 @@ import pytest
 
 from harness.catalogue.model import FaultSpec
 from harness.commands import clean
-from harness.compose import Compose
-from harness.engine import ensure_engine
 from harness.faults import FaultRefused, Journal, applied, build_fault, sweep
 from harness.stack import Stack
 
@@ -29,9 +27,7 @@ NO_PROXY = "http://127.0.0.1:9"  # never called: container faults only
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    engine = ensure_engine()
-    compose = Compose(engine.compose_command, [FIXTURE], PROJECT)
-    running = Stack(compose, compose.load_project())
+    running = Stack.from_files([FIXTURE], PROJECT)
     running.down(timeout=1)
     try:
         running.up(health_timeout=60)
