@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
+
+from harness.catalogue import load_catalogue
+from harness.commands._stack_options import add_stack_options
+from harness.stack import require_compose_files
 
 HELP = "run the chaos scenarios and judge every SLA; exit 0 pass, 1 an SLA failed, 2 could not measure"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--stack", nargs="+", default=["stack/compose.yml"], metavar="FILE", help="compose files"
-    )
-    parser.add_argument("--project-name", help="Compose project name (default: as Compose chooses it)")
+    add_stack_options(parser)
     parser.add_argument("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
     parser.add_argument("--reports", default="reports", help="where reports go (default reports/)")
     parser.add_argument("--scenarios", default="scenarios", help="the folder of scenario suites")
@@ -22,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Bad input is one line and exit 2 here, before pytest would report it once per scenario.
+    require_compose_files([Path(f) for f in args.stack])
+    load_catalogue(args.slas)
     argv = [args.scenarios, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
     if args.project_name:
         argv += ["--project-name", args.project_name]
