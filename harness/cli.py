@@ -2,6 +2,8 @@
 
 Only the chosen command's module is imported, so a light command (the lint) does not pay for the
 heavy ones (docker, httpx). Every HarnessError becomes one line on stderr and its exit code (2).
+The namespace carries the options and the command's name (``COMMAND_DEST``) only: the handler is
+looked up from the name, so an option such as judge's ``--run`` cannot shadow the dispatch.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
+from typing import NoReturn
 
 from harness.errors import HarnessError
 
@@ -32,19 +36,41 @@ COMMANDS = {
     "judge": ("harness.reports.command", "judge a recorded run (reports/run.json) again from Prometheus"),
     "slas": ("harness.catalogue.command", "check slas.yaml and list what it will judge"),
 }
+COMMAND_DEST = "command"
+"""The one namespace attribute the CLI owns; no command may declare an option writing it."""
+
+
+def _command_module(name: str) -> ModuleType:
+    return importlib.import_module(COMMANDS[name][0])
+
+
+def _add_command_arguments(sub: argparse.ArgumentParser, module: ModuleType) -> None:
+    module.add_arguments(sub)
+    for action in sub._actions:
+        if action.dest == COMMAND_DEST:
+            raise TypeError(
+                f"{module.__name__} declares {'/'.join(action.option_strings)}: dest {COMMAND_DEST!r} is the CLI's"
+            )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line like every other error (argparse prints the usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        name = self.prog.removeprefix("python -m ")
+        self.exit(2, f"{name}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(prog="python -m harness", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest=COMMAND_DEST, required=True, metavar="COMMAND")
     chosen = next((arg for arg in argv if not arg.startswith("-")), None)
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, (_, help_text) in COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
-            module = importlib.import_module(module_name)
+            module = _command_module(name)
             sub.description = module.HELP
-            module.add_arguments(sub)
-            sub.set_defaults(run=module.run)
+            _add_command_arguments(sub, module)
     return parser
 
 
@@ -52,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
     try:
-        return int(args.run(args))
+        return int(_command_module(args.command).run(args))
     except HarnessError as exc:
         print(f"harness {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code

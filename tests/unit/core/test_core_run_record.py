@@ -1,10 +1,8 @@
-"""The run record and `python -m harness judge`: a run judged again, and a dead Prometheus is exit 2."""
+"""The run record and judging it again (the `judge` command itself: tests/unit/test_cli_entrypoints.py)."""
 
 from __future__ import annotations
 
-import argparse
 import json
-import socket
 from types import MappingProxyType
 
 import pytest
@@ -120,23 +118,3 @@ def test_a_recorded_scenario_missing_from_slas_is_an_input_error():
     )
     with pytest.raises(InputError, match=r"scenario 'baseline' is not in slas\.yaml"):
         command.judge_run(catalogue, RECORD, FakeMetricsSource(), "run.json")
-
-
-def test_judge_command_with_prometheus_down_exits_2_with_error_verdicts_naming_why(tmp_path, capsys):
-    (tmp_path / "slas.yaml").write_text(SLAS)
-    write_run_record(tmp_path / "run.json", RECORD)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    args = argparse.Namespace(
-        slas=str(tmp_path / "slas.yaml"),
-        run=str(tmp_path / "run.json"),
-        reports=str(tmp_path / "reports"),
-        prometheus=f"http://127.0.0.1:{port}",
-    )
-    assert command.run(args) == 2
-    document = json.loads((tmp_path / "reports" / "verdicts.json").read_text())
-    assert document["exit_code"] == 2
-    assert {v["status"] for v in document["verdicts"]} == {"error"}
-    assert all("unreachable" in v["evidence"]["reason"] for v in document["verdicts"])
-    assert "exit 2 (could not measure every gate SLA)" in capsys.readouterr().out
