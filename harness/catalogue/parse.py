@@ -23,8 +23,9 @@ from harness.catalogue.model import (
     Scenario,
     WindowDurations,
 )
-from harness.catalogue.reader import Fields, item_line, read_dataclass
+from harness.catalogue.reader import Fields, item_line, read_dataclass, show
 from harness.errors import InputError
+from harness.rules import RULES_DOCUMENT, SECTIONS, outline
 from harness.verdict import SEVERITIES
 from harness.windows import WINDOW_NAMES
 from harness.yamlsource import load_file, load_text
@@ -33,7 +34,6 @@ VERSION = 1
 LINT_SECTIONS = ("pools", "lint")
 """Top-level sections owned by the static lint: accepted here, validated there."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_RULE = re.compile(r"^\d+(\.\d+)*$")
 
 
 def load_catalogue(path: str | Path) -> Catalogue:
@@ -229,9 +229,7 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
     if not _NAME.match(objective_id):
         raise node.error("id", "an id is lower case letters, digits, '-', '_' and '.'")
     node.where = f"objectives[{objective_id}]"
-    rule = node.string("rule")
-    if not _RULE.match(rule):
-        raise node.error("rule", f'expected a rule number like "3.4", got {rule!r} (quote it)')
+    rule = _rule(node)
     window = node.choice("window", WINDOW_NAMES)
     severity = node.choice("severity", SEVERITIES, "gate")
     names, explicit = _scenario_names(node, scenarios)
@@ -255,6 +253,18 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
         severity,
         node.line,
     )
+
+
+def _rule(node: Fields) -> str:
+    rule = node.raw("rule")
+    if isinstance(rule, int | float) and not isinstance(rule, bool):
+        # YAML reads 10.10 as the number 10.1: a number here may already have lost a digit.
+        raise node.error(
+            "rule", f'got the number {rule!r}: quote the rule number, like "10.10" (YAML reads 10.10 as 10.1)'
+        )
+    if not isinstance(rule, str) or rule not in SECTIONS:
+        raise node.error("rule", f"no section {show(rule)} in {RULES_DOCUMENT} (sections: {outline()})")
+    return rule
 
 
 def _scenario_names(node: Fields, scenarios: dict[str, Scenario]) -> tuple[tuple[str, ...], bool]:

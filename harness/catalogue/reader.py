@@ -27,7 +27,8 @@ T = TypeVar("T")
 S = TypeVar("S", bound=str)
 
 
-def _show(value: Any) -> str:
+def show(value: Any) -> str:
+    """A value for an error message: its repr, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -37,7 +38,7 @@ class Fields:
 
     def __init__(self, node: Any, where: str, path: str, line: int | None) -> None:
         if not isinstance(node, dict):
-            raise InputError(path, line, f"{where or 'the document'}: expected a mapping, got {_show(node)}")
+            raise InputError(path, line, f"{where or 'the document'}: expected a mapping, got {show(node)}")
         self.node = node
         self.where = where
         self.path = getattr(node, "path", path)
@@ -74,7 +75,7 @@ class Fields:
         if value is default:
             return typing.cast(str, value)
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.error(key, f"expected a string, got {_show(value)}")
+            raise self.error(key, f"expected a string, got {show(value)}")
         if isinstance(value, str) and not value.strip():
             raise self.error(key, "must not be empty")
         return str(value)
@@ -84,7 +85,7 @@ class Fields:
         if value is default:
             return typing.cast(float, value)
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.error(key, f"expected a number, got {_show(value)}")
+            raise self.error(key, f"expected a number, got {show(value)}")
         if minimum is not None and value < minimum:
             raise self.error(key, f"must be at least {minimum:g}, got {value:g}")
         return float(value)
@@ -94,7 +95,7 @@ class Fields:
         if value is default:
             return typing.cast(int, value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error(key, f"expected an integer, got {_show(value)}")
+            raise self.error(key, f"expected an integer, got {show(value)}")
         if minimum is not None and value < minimum:
             raise self.error(key, f"must be at least {minimum}, got {value}")
         return value
@@ -104,7 +105,7 @@ class Fields:
         if value is default:
             return typing.cast(bool, value)
         if not isinstance(value, bool):
-            raise self.error(key, f"expected true or false, got {_show(value)}")
+            raise self.error(key, f"expected true or false, got {show(value)}")
         return value
 
     def duration(self, key: str, default: Any = _MISSING, positive: bool = True) -> float:
@@ -113,9 +114,7 @@ class Fields:
             return typing.cast(float, value)
         seconds = parse_duration(value)
         if seconds is None:
-            raise self.error(
-                key, f"expected a duration (seconds, or like 500ms, 30s, 2m), got {_show(value)}"
-            )
+            raise self.error(key, f"expected a duration (seconds, or like 500ms, 30s, 2m), got {show(value)}")
         if positive and seconds <= 0:
             raise self.error(key, "must be longer than zero")
         return seconds
@@ -125,7 +124,7 @@ class Fields:
         if value is default:
             return typing.cast(S, value)
         if not isinstance(value, str) or value not in options:
-            raise self.error(key, f"expected one of {', '.join(options)}, got {_show(value)}")
+            raise self.error(key, f"expected one of {', '.join(options)}, got {show(value)}")
         return typing.cast(S, value)
 
     def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
@@ -135,7 +134,7 @@ class Fields:
             return typing.cast(tuple[str, ...], value)
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
-            raise self.error(key, f"expected a string or a list of strings, got {_show(value)}")
+            raise self.error(key, f"expected a string or a list of strings, got {show(value)}")
         return tuple(items)
 
     def mapping(self, key: str) -> Fields | None:
@@ -152,7 +151,7 @@ class Fields:
         if value is default:
             return typing.cast(list[Any], value)
         if not isinstance(value, list):
-            raise self.error(key, f"expected a list, got {_show(value)}")
+            raise self.error(key, f"expected a list, got {show(value)}")
         return value
 
     def finish(self) -> None:

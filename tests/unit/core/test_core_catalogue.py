@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -10,9 +11,13 @@ import pytest
 from harness.analyzers.circuit_breaker import CircuitBreakerParams
 from harness.analyzers.promql import PromqlParams
 from harness.catalogue import load_catalogue, parse_text
+from harness.cli import main
 from harness.errors import InputError
+from harness.rules import SECTIONS
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "slas.example.yaml"
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "slas.example.yaml"
+RULES_MD = ROOT.parent / "shared" / "architecture-rules.md"
 
 GOOD = """\
 version: 1
@@ -29,7 +34,7 @@ objectives:
       name: circuit_breaker
       params: {dependency: redis, half_open_after: 30s, tolerance: 1500ms}
   - id: errors
-    rule: 10.3
+    rule: "10.3"
     scenarios: all
     window: fault
     severity: warn
@@ -110,7 +115,18 @@ def test_lint_sections_are_accepted_as_they_are():
         (GOOD.replace("severity: warn", "severity: fatal"), 18, ["severity"]),
         (GOOD.replace('comparator: ">="', 'comparator: "=>"'), 19, ["comparator"]),
         (GOOD.replace("id: errors", "id: breaker"), 14, ["duplicate id 'breaker' (first at line 7)"]),
-        (GOOD.replace('rule: "3.4"', "rule: three"), 8, ["rule", 'like "3.4"']),
+        (
+            GOOD.replace('rule: "3.4"', "rule: three"),
+            8,
+            ["rule: no section 'three' in architecture-rules.md"],
+        ),
+        (
+            GOOD.replace('rule: "3.4"', 'rule: "99.99"'),
+            8,
+            ["no section '99.99'", "(sections: 1-12 and 1.1-1.4,"],
+        ),
+        (GOOD.replace('rule: "10.3"', "rule: 10.10"), 15, ["rule: got the number 10.1: quote", "10.10"]),
+        (GOOD.replace('rule: "10.3"', "rule: 10.3"), 15, ["rule: got the number 10.3: quote"]),
         (GOOD.replace("target: redis", "target: redis, latency: 5"), 5, ["latency", "unknown attribute"]),
         (GOOD.replace("kind: container_kill", "kind: meteor"), 5, ["kind", "expected one of container_kill"]),
         (
@@ -150,28 +166,36 @@ def test_empty_file_is_an_input_error():
 
 
 def test_slas_command_lists_scenarios_and_objectives(capsys):
-    import argparse
-
-    from harness.catalogue import command
-
-    parser = argparse.ArgumentParser()
-    command.add_arguments(parser)
-    assert command.run(parser.parse_args(["--slas", str(EXAMPLE)])) == 0
+    assert main(["slas", "--slas", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
     assert "4 scenarios, 9 objectives" in out
     assert "redis-kill: container_kill redis" in out
     assert "breaker-redis (rule 3.4, gate, whole window of redis-kill)" in out
 
 
-def test_slas_command_reports_a_bad_file_as_input_error(tmp_path):
-    import argparse
-
-    from harness.catalogue import command
-
+def test_slas_command_reports_a_bad_file_as_one_line(tmp_path, capsys):
     bad = tmp_path / "slas.yaml"
     bad.write_text("version: 1\nscenarios: {a: {}}\nobjectives: [{id: x}]\n")
-    with pytest.raises(InputError, match=r"slas.yaml:3: objectives\[x\].rule: missing required key"):
-        command.run(argparse.Namespace(slas=str(bad)))
+    assert main(["slas", "--slas", str(bad)]) == 2
+    assert capsys.readouterr().err == f"harness slas: {bad}:3: objectives[x].rule: missing required key\n"
+
+
+def _document_sections(text: str) -> dict[str, str]:
+    """The "Rule N: title" and "N.M title" headings of architecture-rules.md."""
+    headings = re.findall(r"^## \W*Rule (\d+): (.+?)\s*$|^### (\d+\.\d+) (.+?)\s*$", text, re.MULTILINE)
+    return {rule or section: title or subtitle for rule, title, section, subtitle in headings}
+
+
+def test_the_shipped_rule_outline_matches_the_rules_document():
+    if not RULES_MD.is_file():
+        pytest.skip(f"{RULES_MD} is absent: the shipped outline (harness/rules.py) cannot be compared")
+    assert _document_sections(RULES_MD.read_text(encoding="utf-8")) == dict(SECTIONS)
+
+
+def test_the_outline_reader_sees_a_changed_document():
+    # The comparison above can fail: a renamed or added section shows.
+    document = "## 🔒 Rule 9: Security\n### 9.1 Network Segmentation\n### 9.4 New\n"
+    assert _document_sections(document) == {"9": "Security", "9.1": "Network Segmentation", "9.4": "New"}
 
 
 CASCADE = """\
