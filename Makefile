@@ -12,7 +12,7 @@ STACK_FILES := $(STACK) $(if $(MUTANT),stack/mutants/$(MUTANT).yml)
 SECRETS  := stack/secrets/postgres_password stack/secrets/rabbitmq_password
 PYTEST_ARGS ?=
 
-.PHONY: host-tools help venv engine images stack-up stack-down status sla mutants clean-faults test test-unit check lint-stack bench report clean
+.PHONY: host-tools help venv engine images stack-up stack-down status sla mutants trials clean-faults test test-unit check lint-stack bench report clean
 
 help:
 	@echo "make test        all tests: unit, property, and integration against the real stack"
@@ -75,6 +75,12 @@ report: $(ALLURE)
 # Every mutant of stack/mutants/ against the check meant to catch it; prints the detection matrix.
 mutants: images
 	$(VENV)/bin/python stack/mutants/matrix.py $(MUTANTS)
+
+# The interrupt trials (slow, about 20 minutes): `harness run` interrupted at 20 random instants, SIGINT and
+# SIGKILL, each followed by a check that nothing is left behind; the outcome lands in reports/trials.json.
+TRIALS ?= 20
+trials: images host-tools
+	HARNESS_TRIALS=$(TRIALS) $(PYTEST) tests/reliability -s -p no:cacheprovider $(PYTEST_ARGS)
 
 clean-faults: venv
 	$(HARNESS) clean --stack $(STACK_FILES) --slas $(SLAS)
