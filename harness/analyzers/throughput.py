@@ -3,10 +3,15 @@
 A request that never completes is counted by no histogram and no status code; what shows is the
 number of completed requests per second collapsing against the steady state. Shared by
 ``response_time`` (the histogram's ``_count``) and ``no_cascade`` (the requests counter).
+
+A service may also complete fewer requests because its callers send it fewer, which is no fault of
+its own; when the demand they offer is known (a ``Throughput`` of calls made, ``demand``), the
+steady throughput is scaled by it before the comparison.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, Recorder
@@ -21,17 +26,31 @@ class Throughput:
     group: Labels
     before: float
     now: float
+    demand: Throughput | None = None
+    """Calls per second its callers offered in the same two windows, when known."""
+
+    @property
+    def expected(self) -> float:
+        """The steady throughput, scaled by the change in demand when the demand is known."""
+        if self.demand is None:
+            return self.before
+        return self.before * self.demand.now / self.demand.before
 
     @property
     def ratio(self) -> float:
-        return self.now / self.before
+        """Completed against expected; infinite when nothing was expected (the callers sent nothing)."""
+        return self.now / self.expected if self.expected > 0 else math.inf
 
     def check(self, name: str, minimum_ratio: float) -> Check:
         collapsed = self.ratio < minimum_ratio
-        detail = (
-            f"{self.now:.3g}/s completed against {self.before:.3g}/s in steady state (at least "
-            f"{minimum_ratio:.0%})"
-        )
+        if self.demand is None:
+            against = f"{self.before:.3g}/s in steady state"
+        else:
+            against = (
+                f"{self.expected:.3g}/s expected ({self.before:.3g}/s in steady state scaled by the demand "
+                f"its callers offered, {self.demand.now:.3g}/s against {self.demand.before:.3g}/s)"
+            )
+        detail = f"{self.now:.3g}/s completed against {against} (at least {minimum_ratio:.0%})"
         if collapsed:
             detail += ": requests hang or are refused"
         return Check(name, "fail" if collapsed else "pass", detail)

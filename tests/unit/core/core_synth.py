@@ -99,6 +99,16 @@ def put_histogram(
         fake.put(quantile_query(q, metric, matchers, span, by), labels, [(window.end, value)])
 
 
+def put_increases(
+    fake: FakeMetricsSource, counter: str, label: str, window: Window, increases: Mapping[str, float]
+) -> None:
+    """Play Prometheus for ``sum by (<label>) (increase(<counter>[<window>]))`` at the window's end:
+    one increase per value of ``label``. ``counter`` may carry matchers, ``x_total{a="b"}``."""
+    query = f"sum by ({label}) (increase({counter}[{window.promql_range()}]))"
+    for value, increase in increases.items():
+        fake.put(query, {label: value}, [(window.end, increase)])
+
+
 @dataclass
 class BreakerAgent:
     """A simulated agent with one circuit breaker, calling a dependency ``rate`` times a second."""

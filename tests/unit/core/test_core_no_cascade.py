@@ -5,9 +5,9 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import pytest
-from core_synth import context, put_histogram, timeline
+from core_synth import context, put_histogram, put_increases, timeline
 
-from harness.analyzers.no_cascade import NoCascadeParams, dependents_of, run
+from harness.analyzers.no_cascade import NoCascadeParams, dependents_of, places, run
 from harness.metrics.fake import FakeMetricsSource
 
 GRAPH = MappingProxyType(
@@ -18,8 +18,8 @@ GRAPH = MappingProxyType(
         "agent-indexer": frozenset({"postgres", "rabbitmq"}),
     }
 )
-SERVICES = ("gateway", "agent-orchestrator", "agent-summarizer", "agent-indexer")
-SPAN = "60000ms"
+SERVICES = ("gateway", "agent-orchestrator", "agent-summarizer", "agent-indexer", "ollama")
+DEMAND = 'dependency_requests_total{outcome!="short_circuited"}'
 DEFAULTS = NoCascadeParams()
 
 
@@ -33,32 +33,31 @@ def stack(
     graph=GRAPH,
     totals=None,
     steady=500.0,
+    demand=None,
 ):
     """Play Prometheus for a healthy stack during a fault, with overrides per service: 1000 requests in
-    the 60 s fault window, ``steady`` in the 30 s steady window."""
+    the 60 s fault window, ``steady`` in the 30 s steady window; its callers call each service 10 times
+    a second throughout (``demand``: service -> calls in the fault window, None for no demand series)."""
     errors, api, health, fallbacks = errors or {}, api or {}, health or {}, fallbacks or {}
-    totals = totals or {}
+    totals, demand = totals or {}, {s: 600.0 for s in SERVICES} | (demand or {})
     tl = timeline()
     window = tl.fault
     fake = FakeMetricsSource()
-    for service in SERVICES:
-        labels = {"job": service}
-        fake.put(
-            f"sum by (job) (increase(http_requests_total[{SPAN}]))",
-            labels,
-            [(window.end, totals.get(service, 1000.0))],
-        )
-        fake.put("sum by (job) (increase(http_requests_total[30000ms]))", labels, [(tl.steady.end, steady)])
-        fake.put(
-            f'sum by (job) (increase(http_requests_total{{status=~"5.."}}[{SPAN}]))',
-            labels,
-            [(window.end, errors.get(service, 0.0))],
-        )
-        fake.put(
-            f'sum by (job) (increase(fallback_responses_total{{dependency="{faulted}"}}[{SPAN}]))',
-            labels,
-            [(window.end, fallbacks.get(service, 50.0))],
-        )
+    put_increases(fake, "http_requests_total", "job", window, {s: totals.get(s, 1000.0) for s in SERVICES})
+    put_increases(fake, "http_requests_total", "job", tl.steady, {s: steady for s in SERVICES})
+    put_increases(
+        fake, 'http_requests_total{status=~"5.."}', "job", window, {s: errors.get(s, 0.0) for s in SERVICES}
+    )
+    put_increases(
+        fake,
+        f'fallback_responses_total{{dependency="{faulted}"}}',
+        "job",
+        window,
+        {s: fallbacks.get(s, 50.0) for s in SERVICES},
+    )
+    offered = {s: calls for s, calls in demand.items() if calls is not None}
+    put_increases(fake, DEMAND, "dependency", window, offered)
+    put_increases(fake, DEMAND, "dependency", tl.steady, {s: 300.0 for s in offered})
     put_histogram(
         fake,
         window,
@@ -74,6 +73,10 @@ def stack(
         matchers=params.health_selector,
     )
     return run(context(fake, "fault", tl, faulted=faulted, graph=graph), params)
+
+
+def statuses(finding):
+    return {c.name: (c.status, c.detail) for c in finding.evidence.checks}
 
 
 def test_dependents_are_transitive_and_cycles_terminate():
@@ -125,6 +128,90 @@ def test_throughput_halving_is_tolerated_and_below_the_ratio_fails():
     finding = stack(totals={"agent-indexer": 400.0})
     assert finding.status == "fail"
     assert "agent-indexer (independent) throughput" in finding.reason
+
+
+def test_callers_reached_by_the_fault_are_known_per_service():
+    by_service = {p.service: p for p in places(GRAPH, "redis", ("ollama", "agent-indexer", "gateway"))}
+    assert by_service["ollama"].affected_callers == {"agent-summarizer"}
+    assert not by_service["ollama"].dependent
+    assert by_service["agent-indexer"].affected_callers == {"agent-orchestrator"}
+    assert by_service["gateway"].dependent and not by_service["gateway"].direct
+    assert by_service["gateway"].affected_callers == frozenset()
+    assert places(GRAPH, "rabbitmq", ("ollama",))[0].affected_callers == frozenset()
+
+
+def test_an_independent_service_whose_callers_send_less_passes():
+    # redis down: the summarizer calls ollama 1/s instead of 10/s, and ollama completes 1.7/s instead
+    # of 16.7/s; it served what it was offered, so this is not a cascade
+    finding = stack(totals={"ollama": 100.0}, demand={"ollama": 60.0})
+    assert finding.status == "pass", finding.reason
+    status, detail = statuses(finding)["ollama (independent) throughput"]
+    assert status == "pass"
+    assert "1.67/s completed against 1.67/s expected (16.7/s in steady state scaled by the demand" in detail
+    assert "1/s against 10/s" in detail
+
+
+def test_an_independent_service_that_hangs_while_its_callers_keep_calling_fails():
+    # the summarizer's calls to ollama go on at 10/s (they time out, counted as failures), but ollama
+    # completes a tenth of what it did: its requests hang
+    finding = stack(totals={"ollama": 100.0})
+    assert finding.status == "fail"
+    assert "ollama (independent) throughput: 1.67/s completed against 16.7/s expected" in finding.reason
+    assert "requests hang" in finding.reason
+
+
+def test_callers_that_sent_nothing_leave_nothing_to_expect():
+    finding = stack(totals={"ollama": 30.0}, demand={"ollama": 0.0})
+    assert statuses(finding)["ollama (independent) throughput"][0] == "pass"
+    assert "throughput_ratio[ollama]" not in {f.name for f in finding.evidence.figures}
+    assert finding.status == "pass", finding.reason
+
+
+def test_without_a_demand_series_throughput_is_not_judged_and_the_check_says_so():
+    finding = stack(totals={"ollama": 100.0}, demand={"ollama": None})
+    assert finding.status == "pass", finding.reason
+    status, detail = statuses(finding)["ollama (independent) throughput"]
+    assert status == "skipped"
+    assert "not judged: the fault reaches its callers (agent-summarizer)" in detail
+    assert 'no dependency_requests_total{outcome!="short_circuited"} with dependency="ollama"' in detail
+    assert "only its latency and errors are judged" in detail
+    # ... which still are
+    assert stack(demand={"ollama": None}, errors={"ollama": 200.0}).status == "fail"
+    assert stack(demand={"ollama": None}, api={"ollama": [9.0] * 100}).status == "fail"
+
+
+def test_without_a_demand_series_and_no_requests_is_an_error():
+    finding = stack(totals={"ollama": 0.0}, demand={"ollama": None})
+    assert finding.status == "error"
+    assert "ollama (independent): 0 requests in window 'fault', 1 needed" in finding.reason
+
+
+def test_a_dependent_is_not_excused_by_its_callers_sending_less():
+    # a dependent that hangs slows its own callers: the demand they offer cannot clear it
+    finding = stack(totals={"agent-summarizer": 100.0}, demand={"agent-summarizer": 60.0})
+    assert finding.status == "fail"
+    assert "agent-summarizer (dependent) throughput: 1.67/s completed against 16.7/s in steady state" in (
+        finding.reason
+    )
+
+
+def test_an_independent_service_whose_callers_the_fault_misses_keeps_the_steady_comparison():
+    # rabbitmq down: ollama's only caller, the summarizer, does not use rabbitmq
+    finding = stack(faulted="rabbitmq", totals={"ollama": 100.0}, demand={"ollama": 60.0})
+    assert finding.status == "fail"
+    assert (
+        "ollama (independent) throughput: 1.67/s completed against 16.7/s in steady state" in finding.reason
+    )
+
+
+def test_the_demand_metric_is_a_parameter():
+    params = NoCascadeParams(demand_metric="calls_total", demand_label="callee", demand_selector="")
+    assert params.demand_counter == "calls_total"
+    with pytest.raises(ValueError, match="demand_label"):
+        NoCascadeParams(demand_label="")
+    # the stack's callers export dependency_requests_total, not calls_total: nothing says what they offered
+    finding = stack(totals={"ollama": 100.0}, demand={"ollama": 60.0}, params=params)
+    assert statuses(finding)["ollama (independent) throughput"][0] == "skipped"
 
 
 def test_throughput_check_can_be_disabled_and_needs_a_steady_baseline():
