@@ -81,19 +81,12 @@ def _defaults(node: Fields) -> Defaults:
     return defaults
 
 
-def _url(node: Fields, key: str, default: str, optional: bool = False) -> str:
-    url = node.string(key, default)
-    if not (optional and url == "") and not re.match(r"^https?://", url):
-        raise node.error(key, f"expected an http:// or https:// URL, got {url!r}")
-    return url
-
-
 def _endpoints(node: Fields) -> Endpoints:
     base = Endpoints()
     endpoints = Endpoints(
-        gateway=_url(node, "gateway", base.gateway),
-        faultproxy=_url(node, "faultproxy", base.faultproxy),
-        pushgateway=_url(node, "pushgateway", base.pushgateway, optional=True),
+        gateway=node.url("gateway", base.gateway),
+        faultproxy=node.url("faultproxy", base.faultproxy),
+        pushgateway=node.url("pushgateway", base.pushgateway),
     )
     node.finish()
     return endpoints
@@ -102,7 +95,7 @@ def _endpoints(node: Fields) -> Endpoints:
 def _prometheus(node: Fields) -> PrometheusSettings:
     base = PrometheusSettings()
     settings = PrometheusSettings(
-        url=_url(node, "url", base.url),
+        url=node.url("url", base.url),
         scrape_interval=node.duration("scrape_interval", base.scrape_interval),
         query_timeout=node.duration("query_timeout", base.query_timeout),
     )

@@ -15,6 +15,7 @@ import types
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from harness.errors import InputError
 from harness.windows import DURATION
@@ -100,6 +101,14 @@ class Fields:
             raise self.error(key, f"must be at least {minimum}, got {value}")
         return value
 
+    def url(self, key: str, default: Any = _MISSING) -> str:
+        """An http(s) URL with a host; a default of "" (the feature is off) is taken as it is."""
+        url = self.string(key, default)
+        problem = url_problem(url) if url != "" else None
+        if problem:
+            raise self.error(key, problem)
+        return url
+
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self._get(key, default)
         if value is default:
@@ -160,6 +169,18 @@ class Fields:
         if unknown:
             known = ", ".join(sorted(self._used)) or "none"
             raise self.error(unknown[0], f"unknown key (expected one of: {known})")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not an http(s) URL with a host (the client would fail on it later), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- reading it is what checks it (a port over 65535, or not a number)
+    except ValueError as exc:
+        return f"expected an http:// or https:// URL, got {show(url)}: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return f"expected an http:// or https:// URL with a host, got {show(url)}"
+    return None
 
 
 def item_line(seq: list[Any], index: int, fallback: int | None) -> int | None:

@@ -142,6 +142,26 @@ def test_lint_sections_are_accepted_as_they_are():
             ["scenario 'baseline' has no fault", "circuit_breaker"],
         ),
         (GOOD.replace("version: 1", "version: 1\ndefaults: {prometheus: {url: localhost}}"), 2, ["url"]),
+        (
+            GOOD.replace("version: 1", 'version: 1\ndefaults: {prometheus: {url: "http://[::1"}}'),
+            2,
+            ["defaults.prometheus.url: expected an http:// or https:// URL, got 'http://[::1': Invalid IPv6"],
+        ),
+        (
+            GOOD.replace("version: 1", "version: 1\ndefaults:\n  endpoints:\n    gateway: ftp://gw"),
+            4,
+            ["defaults.endpoints.gateway: expected an http:// or https:// URL with a host, got 'ftp://gw'"],
+        ),
+        (
+            GOOD.replace("version: 1", "version: 1\ndefaults: {endpoints: {faultproxy: 'http://'}}"),
+            2,
+            ["defaults.endpoints.faultproxy: expected an http:// or https:// URL with a host"],
+        ),
+        (
+            GOOD.replace("version: 1", "version: 1\ndefaults: {endpoints: {pushgateway: 'http://pg:99999'}}"),
+            2,
+            ["defaults.endpoints.pushgateway", "Port out of range"],
+        ),
         ("version: 1\nscenarios: {a: {}}\nobjectives: []\n", 3, ["no objectives"]),
         ("version: 1\nscenarios: [a]\n", 2, ["scenarios", "expected a mapping"]),
         ("version: 1\nobjectives:\n  - id: x\n   rule: 1\n", 4, ["invalid YAML"]),
