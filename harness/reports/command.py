@@ -8,10 +8,12 @@ from pathlib import Path
 from harness.analyzers.judge import judge_scenario
 from harness.catalogue.model import Catalogue
 from harness.catalogue.parse import load_catalogue
+from harness.catalogue.reader import url_problem
 from harness.errors import InputError
 from harness.metrics.port import MetricsSource
 from harness.metrics.prometheus import PrometheusSource
 from harness.reports import write_reports
+from harness.reports.files import prepare_directory
 from harness.reports.run_record import RunRecord, load_run_record
 from harness.reports.summary import render_summary
 from harness.verdict import Verdict
@@ -41,11 +43,16 @@ def judge_run(catalogue: Catalogue, record: RunRecord, source: MetricsSource, ru
 
 
 def run(args: argparse.Namespace) -> int:
+    # Every input is checked before the first query: a typo is one line, not an error verdict per SLA.
+    if args.prometheus and (problem := url_problem(args.prometheus)):
+        raise InputError("--prometheus", None, problem)
     catalogue = load_catalogue(args.slas)
     record = load_run_record(args.run)
+    reports = Path(args.reports)
+    prepare_directory(reports)
     settings = catalogue.defaults.prometheus
     source = PrometheusSource(args.prometheus or settings.url, settings.query_timeout)
     verdicts = judge_run(catalogue, record, source, args.run)
-    code = write_reports(Path(args.reports), verdicts, record.steps())
+    code = write_reports(reports, verdicts, record.steps())
     print(render_summary(verdicts))
     return code

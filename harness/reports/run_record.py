@@ -16,7 +16,6 @@ Times are unix seconds. A scenario without a fault has ``fault_start``/``fault_e
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,8 @@ from harness.verdict import STATUSES
 from harness.windows import PhaseMarks, ScenarioTimeline
 
 VERSION = 1
+LATEST = 253402300799.0
+"""9999-12-31T23:59:59Z: the last instant a datetime, and so the Prometheus client, can express."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,11 @@ class _Reader:
         return value
 
     def instant(self, value: Any, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.fail(where, "expected unix seconds")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= LATEST:
+            raise self.fail(
+                where,
+                f"expected unix seconds between 0 and {LATEST:.0f} (1970 to 9999), got {json.dumps(value)[:40]}",
+            )
         return float(value)
 
     def optional_instant(self, value: Any, where: str) -> float | None:
@@ -145,13 +149,15 @@ def parse_run_record(document: Any, path: str) -> RunRecord:
             status = step.get("status", "pass")
             if status not in STATUSES:
                 raise r.fail(f"{at}.status", f"expected one of {', '.join(STATUSES)}")
+            start, stop = (
+                r.instant(step.get("start"), f"{at}.start"),
+                r.instant(step.get("stop"), f"{at}.stop"),
+            )
+            if stop < start:
+                raise r.fail(f"{at}.stop", f"stops at {stop:.3f}, before it starts ({start:.3f})")
             steps.append(
                 ReportStep(
-                    r.string(step.get("name"), f"{at}.name"),
-                    r.instant(step.get("start"), f"{at}.start"),
-                    r.instant(step.get("stop"), f"{at}.stop"),
-                    status,
-                    str(step.get("detail", "")),
+                    r.string(step.get("name"), f"{at}.name"), start, stop, status, str(step.get("detail", ""))
                 )
             )
         scenarios.append(ScenarioRecord(r.string(item.get("name"), f"{where}.name"), marks, tuple(steps)))

@@ -12,12 +12,18 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import types
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from harness.cli import COMMANDS, main
+from harness.metrics.fake import FakeMetricsSource
+from harness.windows import Window
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = str(ROOT / "stack" / "compose.yml")
@@ -58,6 +64,61 @@ def dead_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class _PrometheusApi(BaseHTTPRequestHandler):
+    """The three endpoints PrometheusSource reads, answering from a FakeMetricsSource."""
+
+    fake: FakeMetricsSource
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/api/v1/targets":
+            data: object = {"activeTargets": [{"labels": {"job": "up"}, "scrapeInterval": "1s"}]}
+        elif url.path == "/api/v1/query":
+            answer = self.fake.instant(q["query"], float(q["time"]))
+            data = {
+                "resultType": "vector",
+                "result": [
+                    {"metric": dict(s.labels), "value": [s.samples[0].t, str(s.samples[0].value)]}
+                    for s in answer
+                ],
+            }
+        else:
+            answer = self.fake.range(
+                q["query"], Window("w", float(q["start"]), float(q["end"])), float(q["step"])
+            )
+            data = {
+                "resultType": "matrix",
+                "result": [
+                    {"metric": dict(s.labels), "values": [[p.t, str(p.value)] for p in s.samples]}
+                    for s in answer
+                ],
+            }
+        body = json.dumps({"status": "success", "data": data}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def prometheus() -> Iterator[tuple[str, FakeMetricsSource]]:
+    """A fake Prometheus on loopback: its URL, and the fake whose series it answers with."""
+    fake = FakeMetricsSource()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Api", (_PrometheusApi,), {"fake": fake}))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", fake
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture
@@ -153,3 +214,79 @@ def test_no_command_option_can_shadow_the_dispatch(
     monkeypatch.setitem(COMMANDS, "rogue", ("rogue", "a command with a bad option"))
     with pytest.raises(TypeError, match="rogue declares --command"):
         main(["rogue", "--command", "x"])
+
+
+@pytest.mark.parametrize(("value", "status", "code"), [(1.0, "pass", 0), (0.0, "fail", 1)])
+def test_judge_against_a_prometheus_judges_the_recorded_windows(
+    recorded: Path, prometheus: tuple[str, FakeMetricsSource], value: float, status: str, code: int
+) -> None:
+    url, fake = prometheus
+    fake.put("min(up)", {}, [(T0 + 20, value)])
+    reports = recorded / "out"
+    result = harness("judge", "--prometheus", url, "--reports", str(reports), cwd=recorded)
+    assert result.returncode == code, result.stderr
+    document = json.loads((reports / "verdicts.json").read_text())
+    assert [(v["id"], v["scenario"], v["status"]) for v in document["verdicts"]] == [
+        ("up", "baseline", status)
+    ]
+    assert fake.queries == ["min(up)"]
+
+
+def test_judge_refuses_a_prometheus_that_is_not_a_url_before_judging(
+    recorded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = recorded / "out"
+    argv = ["judge", "--slas", str(recorded / "slas.yaml"), "--run", str(recorded / "reports" / "run.json")]
+    for url, words in [("notaurl", "with a host, got 'notaurl'"), ("http://[::1", "Invalid IPv6 URL")]:
+        assert main([*argv, "--reports", str(reports), "--prometheus", url]) == 2
+        line = one_line(capsys.readouterr().err, "judge")
+        assert line.startswith("--prometheus: expected an http:// or https:// URL") and words in line
+    assert not reports.exists()
+
+
+def test_judge_with_reports_at_a_file_is_one_line_before_judging(
+    recorded: Path, prometheus: tuple[str, FakeMetricsSource], capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, fake = prometheus
+    blocker = recorded / "blocker"
+    blocker.write_text("")
+    argv = ["judge", "--slas", str(recorded / "slas.yaml"), "--run", str(recorded / "reports" / "run.json")]
+    for reports in (blocker, blocker / "reports"):
+        assert main([*argv, "--prometheus", url, "--reports", str(reports)]) == 2
+        assert one_line(capsys.readouterr().err, "judge").startswith(f"{reports}: cannot write: ")
+    assert fake.queries == []
+
+
+@pytest.mark.parametrize(
+    ("marks", "field", "words"),
+    [
+        ({"steady_start": 1e300, "end": 1e300 + 20}, "steady_start", "got 1e+300"),
+        ({"steady_start": float("nan"), "end": T0}, "steady_start", "got NaN"),
+        ({"steady_start": -20.0, "end": -1.0}, "steady_start", "got -20.0"),
+        ({"steady_start": T0, "end": T0 - 20}, "", "ends before it starts"),
+    ],
+)
+def test_judge_refuses_impossible_marks_naming_file_and_field(
+    recorded: Path,
+    prometheus: tuple[str, FakeMetricsSource],
+    capsys: pytest.CaptureFixture[str],
+    marks: dict[str, float],
+    field: str,
+    words: str,
+) -> None:
+    run_json = recorded / "reports" / "run.json"
+    run_json.write_text(json.dumps({**RECORD, "scenarios": [{"name": "baseline", "marks": marks}]}))
+    argv = [
+        "judge",
+        "--slas",
+        str(recorded / "slas.yaml"),
+        "--run",
+        str(run_json),
+        "--prometheus",
+        prometheus[0],
+    ]
+    assert main([*argv, "--reports", str(recorded / "out")]) == 2
+    line = one_line(capsys.readouterr().err, "judge")
+    assert line.startswith(f"{run_json}: scenarios[0].marks{'.' + field if field else ''}: ")
+    assert words in line
+    assert not (recorded / "out").exists()

@@ -74,6 +74,21 @@ def test_round_trip(tmp_path):
             lambda d: d["scenarios"][1]["marks"].update(fault_end=None),
             "scenarios[1].marks: a fault needs both",
         ),
+        (
+            lambda d: d["scenarios"][1]["marks"].update(end=1e300),
+            "scenarios[1].marks.end: expected unix seconds",
+        ),
+        (lambda d: d["scenarios"][1]["marks"].update(end=float("inf")), "marks.end: expected unix seconds"),
+        (lambda d: d["scenarios"][0]["marks"].update(steady_start=-1), "scenarios[0].marks.steady_start"),
+        (
+            lambda d: d["scenarios"][1]["marks"].update(fault_end=TL.whole.end + 1),
+            "scenarios[1].marks: phase marks out",
+        ),
+        (
+            lambda d: d["scenarios"][0]["marks"].update(end=0),
+            "scenarios[0].marks: window 'whole' ends before",
+        ),
+        (lambda d: d["scenarios"][1]["steps"][0].update(stop=0.5), "scenarios[1].steps[0].stop: stops at"),
         (lambda d: d["scenarios"][1]["steps"][0].update(status="ok"), "scenarios[1].steps[0].status"),
         (lambda d: d.update(graph={"agent": "redis"}), "graph.agent: expected a list"),
         (lambda d: d.update(scenarios={}), "scenarios: expected a list"),
@@ -84,6 +99,17 @@ def test_bad_records_are_input_errors_naming_the_json_path(change, words):
     change(document)
     with pytest.raises(InputError, match=words.replace("[", r"\[").replace("]", r"\]")):
         parse_run_record(document, "run.json")
+
+
+def test_an_unwritable_record_is_an_input_error_naming_the_path(tmp_path):
+    (tmp_path / "reports").write_text("a file where the folder goes")
+    path = tmp_path / "reports" / "run.json"
+    with pytest.raises(InputError, match=f"^{tmp_path / 'reports'}: cannot write: "):
+        write_run_record(path, RECORD)
+    (tmp_path / "run.json").mkdir()
+    with pytest.raises(InputError, match=f"^{tmp_path / 'run.json'}: cannot write: "):
+        write_run_record(tmp_path / "run.json", RECORD)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports", "run.json"]
 
 
 def test_invalid_json_names_the_line(tmp_path):
