@@ -1,4 +1,5 @@
-"""The real fault proxy, in process on 127.0.0.1:<ephemeral>, with proxies redis and postgres."""
+"""The real fault proxy, in process on 127.0.0.1:<ephemeral>, with proxies redis and postgres; and a
+state folder of each test's own (locks and journals), never the user's."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import io
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from toxiproxy.api import APIConsumer
@@ -13,8 +15,16 @@ from toxiproxy.api import APIConsumer
 from faultproxy.logs import Logger
 from faultproxy.server import FaultProxyServer
 from harness.faults.proxy import ProxyApi
+from harness.state import STATE_DIR_ENV
 
 TIMEOUT = 10.0
+
+
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv(STATE_DIR_ENV, str(state))
+    return state
 
 
 async def _cancel_the_rest() -> None:
