@@ -31,8 +31,9 @@ from harness.errors import HarnessError
 from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
 from harness.runner import ScenarioResult
-from harness.session import HarnessSession, open_session
+from harness.session import HarnessSession, OpenSession
 from harness.stack import DEFAULT_STACK
+from harness.state import StackBusy
 from harness.verdict import Verdict
 
 FAMILIES = ("none", "container", "proxy")
@@ -56,11 +57,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class _State:
     catalogue: Catalogue
     reports: Path
-    session: HarnessSession | None = None
+    exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    """Holds the HarnessSession once it is up: closed (stack down, lock released) at the session's end."""
+    session: OpenSession | None = None
     results: list[ScenarioResult] = field(default_factory=list)
     could_not_run: str | None = None
     incomplete: bool = False
     """A scenario did not get judged (its run raised, or the harness could not start)."""
+    busy: str | None = None
+    """Another run holds the stack: this one did nothing, and its reports folder may be that run's."""
 
 
 _STATE = pytest.StashKey[_State]()
@@ -119,19 +124,24 @@ class Chaos:
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             print(f"harness: {line}", file=sys.stderr, flush=True)
 
-    def _session(self) -> HarnessSession:
+    def _session(self) -> OpenSession:
         if self.state.could_not_run:
             pytest.fail(f"harness could not run: {self.state.could_not_run}", pytrace=False)
         if self.state.session is None:
+            session = HarnessSession(
+                self.state.catalogue,
+                stack_files=[Path(f) for f in self.config.getoption("stack")],
+                project_name=self.config.getoption("project_name"),
+                reports=self.state.reports,
+                run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+                say=self._say,
+                keep_stack=self.config.getoption("keep_stack"),
+            )
             try:
-                self.state.session = open_session(
-                    self.state.catalogue,
-                    stack_files=[Path(f) for f in self.config.getoption("stack")],
-                    project_name=self.config.getoption("project_name"),
-                    reports=self.state.reports,
-                    run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
-                    say=self._say,
-                )
+                self.state.session = self.state.exits.enter_context(session)
+            except StackBusy as exc:
+                self.state.busy = str(exc)
+                pytest.exit(f"harness: {exc}", returncode=2)
             except BaseException as exc:
                 self.state.could_not_run = str(exc) or type(exc).__name__
                 self.state.incomplete = True
@@ -151,8 +161,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
-    if state.session is not None:
-        state.session.close(keep_stack=session.config.getoption("keep_stack"))
+    state.exits.close()
+    if state.busy:
+        print(f"harness: {state.busy}", file=sys.stderr)
+        session.exitstatus = 2
+        return
     verdicts: list[Verdict] = [v for r in state.results for v in r.verdicts]
     records: tuple[ScenarioRecord, ...] = tuple(r.record for r in state.results)
     state.reports.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,25 @@
-"""Everything a run needs, opened once: engine, stack (up, healthy), a sweep of a crashed run's
-faults, Prometheus, the load generator, and the runner wired to them; closed in reverse order."""
+"""Everything a run needs, as one context manager: engine, the stack project's lock, a sweep of what a
+crashed run left (faults, its load), the stack (up, healthy), Prometheus, the load generator, and the
+runner wired to them; on leaving, the stack down (unless kept), then the lock released.
+
+    with HarnessSession(catalogue, files, None, Path("reports"), run_id, say) as session:
+        session.runner.run(scenario)
+
+Like testcontainers: if bringing it up fails (a service never healthy, an image that does not build,
+Ctrl-C), ``__enter__`` calls ``__exit__`` and re-raises, so nothing it brought up is left half up.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from harness.catalogue.model import Catalogue, Scenario
+from harness.errors import HarnessError
 from harness.faults.base import Fault, sigterm_as_interrupt
 from harness.faults.build import build_fault
 from harness.faults.journal import Journal
@@ -18,79 +29,126 @@ from harness.load.locustload import LocustLoad, LocustSettings
 from harness.metrics import PrometheusSource
 from harness.runner import Progress, Runner
 from harness.stack import Stack
+from harness.state import ProjectLock, journal_path
 
 LOCUSTFILE = Path("load/locustfile.py")
-JOURNAL = "faults-in-force.json"
 HEALTH_TIMEOUT_S = 240.0
 
 
-@dataclass
-class HarnessSession:
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """What a run works with once the session is up."""
+
     runner: Runner
     stack: Stack
     graph: Mapping[str, frozenset[str]]
-    exits: contextlib.ExitStack
-
-    def close(self, keep_stack: bool) -> None:
-        with self.exits:
-            if not keep_stack:
-                self.stack.down()
+    journal: Journal
 
 
-def open_session(
-    catalogue: Catalogue,
-    stack_files: Sequence[Path],
-    project_name: str | None,
-    reports: Path,
-    run_id: str,
-    say: Callable[[str], None],
-) -> HarnessSession:
-    endpoints = catalogue.defaults.endpoints
-    stack = Stack.from_files(stack_files, project_name)
-    project = stack.project
-    journal = Journal(reports / JOURNAL)
-    exits = contextlib.ExitStack()
-    exits.enter_context(sigterm_as_interrupt())
-    try:
-        swept = sweep(journal, stack, endpoints.faultproxy)
-        if swept.cleaned:
-            say(f"reverted faults a crashed run left behind: {', '.join(swept.cleaned)}")
+class HarnessSession:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        stack_files: Sequence[Path],
+        project_name: str | None,
+        reports: Path,
+        run_id: str,
+        say: Callable[[str], None],
+        keep_stack: bool = False,
+    ) -> None:
+        self.catalogue = catalogue
+        self.stack_files = tuple(stack_files)
+        self.project_name = project_name
+        self.reports = reports
+        self.run_id = run_id
+        self.say = say
+        self.keep_stack = keep_stack
+        self._exits = contextlib.ExitStack()
+        self._stack: Stack | None = None
+        self._brought_up = False
+        """Set before ``stack.up`` starts anything: from then on, leaving takes the stack down."""
+
+    def __enter__(self) -> OpenSession:
+        try:
+            stack, journal = self._bring_up()
+            return OpenSession(self._runner(stack, journal), stack, self._graph(stack), journal)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with self._exits:  # whatever happens below, the lock and the SIGTERM handler are released last
+            if self._stack is not None and self._brought_up and not self.keep_stack:
+                self._brought_up = False
+                self._take_down(self._stack, failing=exc is not None)
+
+    def _bring_up(self) -> tuple[Stack, Journal]:
+        self._exits.enter_context(sigterm_as_interrupt())
+        stack = self._stack = Stack.from_files(self.stack_files, self.project_name)
+        # Before the sweep: a second run's sweep would revert the faults of the run in progress.
+        self._exits.enter_context(ProjectLock(stack.project.name))
+        journal = Journal(journal_path(stack.project.name))
+        swept = sweep(journal, stack, self.catalogue.defaults.endpoints.faultproxy)
+        for line in swept.cleaned:
+            self.say(f"left by a crashed run: {line}")
         for error in swept.errors:  # expected while the stack is still down; the bring-up starts clean
-            say(f"sweep: {error}")
-        build_images(project.image_builds())
+            self.say(f"sweep: {error}")
+        build_images(stack.project.image_builds())
+        self._brought_up = True
         stack.up(
             health_timeout=HEALTH_TIMEOUT_S,
-            on_phase=lambda t: say(f"phase {t.phase} healthy in {t.seconds:.1f}s"),
+            on_phase=lambda t: self.say(f"phase {t.phase} healthy in {t.seconds:.1f}s"),
         )
-    except BaseException:
-        exits.close()
-        raise
-    graph = {s.name: s.depends_on for s in project.services}
-    all_services = tuple(s.name for s in project.services)
+        return stack, journal
 
-    def make_fault(scenario: Scenario) -> Fault:
-        assert scenario.fault is not None
-        return build_fault(scenario.fault, stack, endpoints.faultproxy)
+    def _take_down(self, stack: Stack, failing: bool) -> None:
+        if failing:
+            self.say(f"taking stack {stack.project.name} down: it did not come up")
+        try:
+            left = stack.down()
+        except HarnessError as error:
+            if not failing:
+                raise
+            self.say(f"could not take the stack down: {error}")  # the error that stopped the run goes on
+            return
+        if left:
+            self.say(
+                f"left behind: containers={left.containers} networks={left.networks} volumes={left.volumes}"
+            )
 
-    load = LocustLoad(
-        LocustSettings(
-            locustfile=LOCUSTFILE,
-            host=endpoints.gateway,
-            bounds=catalogue.defaults.load_bounds,
-            pushgateway_url=endpoints.pushgateway,
-            workdir=reports / "load",
+    @staticmethod
+    def _graph(stack: Stack) -> Mapping[str, frozenset[str]]:
+        return {s.name: s.depends_on for s in stack.project.services}
+
+    def _runner(self, stack: Stack, journal: Journal) -> Runner:
+        endpoints = self.catalogue.defaults.endpoints
+        all_services = tuple(s.name for s in stack.project.services)
+
+        def make_fault(scenario: Scenario) -> Fault:
+            assert scenario.fault is not None
+            return build_fault(scenario.fault, stack, endpoints.faultproxy)
+
+        load = LocustLoad(
+            LocustSettings(
+                locustfile=LOCUSTFILE,
+                host=endpoints.gateway,
+                bounds=self.catalogue.defaults.load_bounds,
+                pushgateway_url=endpoints.pushgateway,
+                workdir=self.reports / "load",
+            ),
+            register=journal,
         )
-    )
-    prometheus = catalogue.defaults.prometheus
-    runner = Runner(
-        catalogue=catalogue,
-        source=PrometheusSource(prometheus.url, prometheus.query_timeout),
-        load=load,
-        make_fault=make_fault,
-        wait_ready=lambda: stack.wait_healthy(all_services, timeout=HEALTH_TIMEOUT_S),
-        graph=graph,
-        journal=journal,
-        progress=Progress(say),
-        run_id=run_id,
-    )
-    return HarnessSession(runner, stack, graph, exits)
+        prometheus = self.catalogue.defaults.prometheus
+        return Runner(
+            catalogue=self.catalogue,
+            source=PrometheusSource(prometheus.url, prometheus.query_timeout),
+            load=load,
+            make_fault=make_fault,
+            wait_ready=lambda: stack.wait_healthy(all_services, timeout=HEALTH_TIMEOUT_S),
+            graph=self._graph(stack),
+            journal=journal,
+            progress=Progress(say=self.say),
+            run_id=self.run_id,
+        )

@@ -1,4 +1,4 @@
-"""`python -m harness clean`: revert every fault a crashed run left in force."""
+"""`python -m harness clean`: revert every fault a crashed run left in force, and stop its load."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pathlib import Path
 
 from harness.catalogue import load_catalogue
 from harness.commands._stack_options import add_stack_options, open_stack
-from harness.faults import DEFAULT_JOURNAL, Journal, sweep
+from harness.faults import Journal, sweep
 from harness.load.driver import LoadError
 from harness.load.pushgateway import delete_stale_groups
+from harness.state import ProjectLock, journal_path
 
 HELP = (
-    "revert every fault the harness left in force (journal first, then paused containers, "
-    "harness-* toxics and disabled proxies); exit 2 if any could not be reverted"
+    "revert every fault the harness left in force and stop the load a killed run left running (journal "
+    "first, then paused containers, stopped ones that always run, harness-* toxics and disabled proxies); "
+    "exit 2 if any could not be reverted, or if a run is using the stack"
 )
 
 
@@ -27,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--proxy-url", help="fault proxy API (default: slas.yaml's defaults.endpoints.faultproxy)"
     )
     parser.add_argument(
-        "--journal", type=Path, default=DEFAULT_JOURNAL, help=f"fault journal (default: {DEFAULT_JOURNAL})"
+        "--journal",
+        type=Path,
+        help="fault journal (default: the stack project's, $HARNESS_STATE_DIR/<project>/faults-in-force.json,"
+        " else $XDG_STATE_HOME/harness/<project>/..., else ~/.local/state/harness/<project>/...)",
     )
     parser.add_argument(
         "--no-proxy", action="store_true", help="the stack has no fault proxy: sweep containers only"
@@ -38,21 +43,28 @@ def run(args: argparse.Namespace) -> int:
     endpoints = load_catalogue(args.slas).defaults.endpoints
     proxy_url = None if args.no_proxy else args.proxy_url or endpoints.faultproxy
     stack, project = open_stack(args)
-    report = sweep(Journal(args.journal), stack, proxy_url)
-    for line in report.cleaned:
-        print(f"cleaned: {line}")
-    for line in report.errors:
-        print(f"harness clean: could not clean: {line}", file=sys.stderr)
-    if endpoints.pushgateway:
-        # A killed run's load stops by itself, but its client-side series stay pushed until deleted.
-        try:
-            for run_id in delete_stale_groups(endpoints.pushgateway):
-                print(f"cleaned: load metrics of run {run_id} from the Pushgateway")
-        except LoadError as exc:
-            print(f"harness clean: could not clean the Pushgateway: {exc}", file=sys.stderr)
+    # A run in progress has its faults and load on purpose: refuse rather than undo them under it.
+    with ProjectLock(project.name):
+        report = sweep(Journal(args.journal or journal_path(project.name)), stack, proxy_url)
+        for line in report.cleaned:
+            print(f"cleaned: {line}")
+        for line in report.errors:
+            print(f"harness clean: could not clean: {line}", file=sys.stderr)
+        if endpoints.pushgateway:
+            _delete_stale_groups(endpoints.pushgateway)
     if report.ok:
         print(
             f"stack {project.name}: no fault left in force"
             + ("" if report.cleaned else " (nothing to clean)")
         )
     return 0 if report.ok else 2
+
+
+def _delete_stale_groups(pushgateway_url: str) -> None:
+    """Groups of runs the journal no longer names (an older journal, another one given by --journal): a
+    killed run's series stay pushed until deleted."""
+    try:
+        for run_id in delete_stale_groups(pushgateway_url):
+            print(f"cleaned: load metrics of run {run_id} from the Pushgateway")
+    except LoadError as exc:
+        print(f"harness clean: could not clean the Pushgateway: {exc}", file=sys.stderr)

@@ -3,21 +3,20 @@
 base.py       Fault protocol, FaultError, FaultRefused, FaultRecord, applied(), sigterm_as_interrupt()
 container.py  ContainerFault (kill, stop, pause, restart)
 proxy.py      ProxyFault (down, latency, timeout, reset_peer, bandwidth), ProxyApi
-journal.py    Journal: the faults in force, on disk, for the sweep
+journal.py    Journal: the faults and the load generator in force, on disk, for the sweep
 build.py      build_fault(FaultSpec, stack, proxy_url), restore_fault(record, stack)
-sweep.py      sweep(journal, stack, proxy_url): revert leftovers after a crash
-fake.py       FakeContainer for tests
+sweep.py      sweep(journal, stack, proxy_url): revert leftovers after a crash, stop a leftover load
+fake.py       FakeContainer, FakeStack for tests
 """
 
 from harness.faults.base import Fault, FaultError, FaultRecord, FaultRefused, applied, sigterm_as_interrupt
 from harness.faults.build import build_fault, restore_fault
 from harness.faults.container import ContainerFault
-from harness.faults.journal import DEFAULT_JOURNAL, Journal, JournalEntry
+from harness.faults.journal import Journal, JournalEntry
 from harness.faults.proxy import ProxyApi, ProxyFault
 from harness.faults.sweep import SweepReport, sweep
 
 __all__ = [
-    "DEFAULT_JOURNAL",
     "ContainerFault",
     "Fault",
     "FaultError",

@@ -12,15 +12,22 @@ _clock = itertools.count(1)
 
 class FakeContainer:
     """Running, unpaused at first. Actions named in ``inert`` are accepted but change nothing (a fault
-    that does not take effect); ``calls`` lists every action in order."""
+    that does not take effect); ``calls`` lists every action in order. ``restart_policy`` is what Docker
+    shows as ``HostConfig.RestartPolicy.Name`` ("no", "on-failure", "always", "unless-stopped")."""
 
-    def __init__(self, name: str, inert: frozenset[str] = frozenset(), gone: bool = False) -> None:
+    def __init__(
+        self, name: str, inert: frozenset[str] = frozenset(), gone: bool = False, restart_policy: str = "no"
+    ) -> None:
         self.id = f"fake-{name}"
         self.name = name
         self.inert = inert
         self.gone = gone
         self.calls: list[str] = []
-        self.attrs: dict[str, Any] = {"State": {}, "Config": {"StopTimeout": 3}}
+        self.attrs: dict[str, Any] = {
+            "State": {},
+            "Config": {"StopTimeout": 3},
+            "HostConfig": {"RestartPolicy": {"Name": restart_policy, "MaximumRetryCount": 0}},
+        }
         self.grace_given: list[int] = []
         self._set(running=True, paused=False, started=True)
 

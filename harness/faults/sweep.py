@@ -1,5 +1,6 @@
-"""Remove every fault the harness left in force: first what the journal lists, then whatever the state
-shows (paused project containers, ``harness-*`` toxics, disabled proxies).
+"""Remove every fault the harness left in force: first what the journal lists (faults, and a load generator
+a killed run left running), then whatever the state shows (paused project containers, stopped ones that
+declare they always run, ``harness-*`` toxics, disabled proxies).
 
 The runner calls ``sweep()`` at start-up, so a crashed earlier run cannot poison the next one; the
 ``clean`` command calls it after a crash. Errors are collected, not raised, so one stuck fault does not
@@ -12,9 +13,16 @@ from dataclasses import dataclass
 
 from harness.faults.base import FaultError
 from harness.faults.build import ContainerSource, restore_fault
-from harness.faults.container import DOCKER_ERRORS, ensure_running
+from harness.faults.container import DOCKER_ERRORS, ContainerHandle, ensure_running
 from harness.faults.journal import Journal
 from harness.faults.proxy import TOXIC_PREFIX, ProxyApi
+from harness.load.driver import LoadError
+from harness.load.process import stop_leftover
+from harness.load.pushgateway import delete_group
+
+ALWAYS_RUN = ("always", "unless-stopped")
+"""Restart policies that say "this container runs": Docker restarts such a container when its process
+dies, but not after ``docker kill`` or ``docker stop``, which mark it stopped by hand."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +41,7 @@ def sweep(
     """Revert what the journal lists, then what the state shows; ``settle_timeout`` bounds each wait."""
     cleaned: list[str] = []
     errors: list[str] = []
+    _sweep_loads(journal, cleaned, errors)
     try:
         entries = journal.entries()
     except FaultError as exc:
@@ -58,11 +67,36 @@ def sweep(
     return SweepReport(tuple(cleaned), tuple(errors))
 
 
+def _sweep_loads(journal: Journal, cleaned: list[str], errors: list[str]) -> None:
+    """Stop the load a killed run left running (so the next run is not judged under double load) and
+    delete its Pushgateway group (or its last values would be scraped forever)."""
+    try:
+        loads = journal.loads()
+    except FaultError:
+        return  # a journal that cannot be read is reported once, by the fault sweep
+    for load in loads:
+        try:
+            if stop_leftover(load):
+                cleaned.append(
+                    f"stopped the load of run {load.run_id} (pid {load.pid}, harness pid {load.owner})"
+                )
+            if load.pushgateway_url:
+                delete_group(load.pushgateway_url, load.run_id)
+                cleaned.append(f"deleted the Pushgateway group of run {load.run_id}")
+        except LoadError as exc:
+            errors.append(str(exc))
+        try:
+            journal.remove_load(load)
+        except FaultError as exc:
+            errors.append(str(exc))
+
+
 def _sweep_containers(
     stack: ContainerSource, settle_timeout: float, cleaned: list[str], errors: list[str]
 ) -> None:
-    """Unpause paused containers: nothing but a fault pauses one. Stopped ones are left alone unless the
-    journal named them (a one-shot service exits by design)."""
+    """Unpause paused containers: nothing but a fault pauses one. Start stopped ones only if their restart
+    policy says they always run: a one-shot service exits by design, and any other stopped container is
+    brought back only when the journal names it."""
     try:
         containers = list(stack.containers())
     except DOCKER_ERRORS as exc:
@@ -71,12 +105,24 @@ def _sweep_containers(
     for container in containers:
         try:
             container.reload()
-            if container.attrs["State"].get("Paused") and ensure_running(container, settle_timeout):
+            state = container.attrs["State"]
+            if state.get("Paused") and ensure_running(container, settle_timeout):
                 cleaned.append(f"unpaused container {container.name}")
+            elif (
+                _always_runs(container)
+                and not state.get("Running")
+                and ensure_running(container, settle_timeout)
+            ):
+                cleaned.append(f"started container {container.name} (stopped, though it always runs)")
         except FaultError as exc:
             errors.append(str(exc))
         except DOCKER_ERRORS as exc:
             errors.append(f"container {container.name}: {exc}")
+
+
+def _always_runs(container: ContainerHandle) -> bool:
+    policy = container.attrs.get("HostConfig", {}).get("RestartPolicy") or {}
+    return policy.get("Name") in ALWAYS_RUN
 
 
 def _sweep_proxies(proxy_url: str, cleaned: list[str], errors: list[str]) -> None:

@@ -2,8 +2,9 @@
 
 The harness process only starts Locust, reads a one-line progress file and stops it, so it stays far
 under 10% of a core while Locust does the work. Locust's own session keeps a Ctrl-C on the terminal
-away from it (the harness stops it in order), and ``--run-time`` (duration + slack) ends it even if the
-harness is killed.
+away from it (the harness stops it in order). Should the harness be killed, the locustfile quits within
+a few seconds of noticing its parent (LOAD_PARENT_PID) gone, ``--run-time`` (duration + slack) ends it in
+any case, and the register (the run's journal) lets ``harness clean`` or the next run stop it at once.
 
 The locustfile must report through load/pushmetrics.py: it writes LOAD_PROGRESS_FILE every second as
 one JSON object ``{"state", "users", "rps", "requests", "failures"}`` and pushes to PUSHGATEWAY_URL
@@ -26,8 +27,10 @@ from pathlib import Path
 from typing import IO
 
 from harness.catalogue.model import LoadBounds, LoadLevel
+from harness.errors import HarnessError
 from harness.load.bounds import check_level, check_loopback, check_run_id
 from harness.load.driver import LoadError, LoadProgress, LoadSummary
+from harness.load.process import LoadProcess, LoadRegister, record
 from harness.load.pushgateway import delete_group
 from harness.polling import wait_until
 
@@ -80,10 +83,16 @@ def build_command(settings: LocustSettings, level: LoadLevel, duration: float) -
 
 
 def build_env(
-    settings: LocustSettings, level: LoadLevel, run_id: str, progress: Path, base: dict[str, str]
+    settings: LocustSettings,
+    level: LoadLevel,
+    run_id: str,
+    progress: Path,
+    base: dict[str, str],
+    parent: int,
 ) -> dict[str, str]:
     env = {key: value for key, value in base.items() if not key.startswith(("LOCUST_", "LOAD_"))}
     env.update(
+        LOAD_PARENT_PID=str(parent),
         LOAD_RATE=f"{level.rate:g}",
         LOAD_TIMEOUT=f"{settings.request_timeout:g}",
         LOAD_RUN_ID=run_id,
@@ -112,10 +121,13 @@ def read_progress(path: Path) -> LoadProgress | None:
 
 
 class LocustLoad:
-    """One Locust run at a time; create a new one or call start() again after stop()."""
+    """One Locust run at a time; create a new one or call start() again after stop(). ``register``, if
+    given, holds a record of the Locust process from its start until it is stopped."""
 
-    def __init__(self, settings: LocustSettings) -> None:
+    def __init__(self, settings: LocustSettings, register: LoadRegister | None = None) -> None:
         self.settings = settings
+        self.register = register
+        self._recorded: LoadProcess | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._run_dir: Path | None = None
@@ -146,7 +158,7 @@ class LocustLoad:
         progress.unlink(missing_ok=True)
         self._run_dir, self._run_id = run_dir, run_id
         self._log = (run_dir / LOG_NAME).open("wb")
-        env = build_env(self.settings, level, run_id, progress.resolve(), dict(os.environ))
+        env = build_env(self.settings, level, run_id, progress.resolve(), dict(os.environ), os.getpid())
         try:
             self._proc = subprocess.Popen(
                 build_command(self.settings, level, duration),
@@ -161,6 +173,7 @@ class LocustLoad:
             raise LoadError(f"could not start Locust ({self.settings.command[0]}): {exc}") from exc
         self._started = time.monotonic()
         try:
+            self._record(run_id)
             wait_until(
                 lambda: self._all_users_running(level.users),
                 timeout=self.settings.start_timeout + level.users / level.spawn_rate,
@@ -171,6 +184,23 @@ class LocustLoad:
         except BaseException:
             self.stop()
             raise
+
+    def _record(self, run_id: str) -> None:
+        assert self._proc is not None
+        if self.register is not None:
+            self._recorded = record(self._proc.pid, run_id, self.settings.pushgateway_url)
+            if self._recorded is not None:
+                self.register.add_load(self._recorded)
+
+    def _unrecord(self) -> list[str]:
+        recorded, self._recorded = self._recorded, None
+        if recorded is None or self.register is None:
+            return []
+        try:
+            self.register.remove_load(recorded)
+        except HarnessError as exc:
+            return [str(exc)]
+        return []
 
     def _all_users_running(self, users: int) -> bool:
         current = self.progress()
@@ -200,6 +230,7 @@ class LocustLoad:
                 delete_group(self.settings.pushgateway_url, self._run_id)
             except LoadError as exc:
                 warnings.append(str(exc))
+        warnings += self._unrecord()
         try:
             final = read_progress(run_dir / PROGRESS_NAME) or LoadProgress(0.0, 0, 0, 0)
         except LoadError as exc:

@@ -11,6 +11,7 @@ import pytest
 from harness.commands import clean
 from harness.faults import ContainerFault, Journal, ProxyApi
 from harness.faults.fake import FakeContainer, FakeStack
+from harness.state import ProjectLock, StackBusy, journal_path
 
 
 def run_clean(monkeypatch: pytest.MonkeyPatch, stack: FakeStack, *argv: str) -> int:
@@ -59,3 +60,25 @@ def test_clean_exits_2_when_the_proxy_cannot_be_reached(
     captured = capsys.readouterr()
     assert code == 2
     assert "harness clean: could not clean: fault proxy http://127.0.0.1:9 does not answer" in captured.err
+
+
+def test_clean_refuses_while_a_run_holds_the_stack_and_reverts_nothing(
+    monkeypatch: pytest.MonkeyPatch, state_home: Path
+) -> None:
+    paused = FakeContainer("pg")
+    paused.pause()
+    with ProjectLock("demo"), pytest.raises(StackBusy, match=r"^stack project demo is in use by pid \d+ "):
+        run_clean(monkeypatch, FakeStack(paused), "--no-proxy")
+    assert not paused.running
+
+
+def test_clean_reads_the_projects_journal_by_default(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], state_home: Path
+) -> None:
+    stopped = FakeContainer("pg")
+    fault = ContainerFault("stop", "pg", stopped, settle_timeout=0.5)
+    Journal(journal_path("demo")).add(fault.record(), pid=4242, since=0.0)
+    fault.inject()
+    assert run_clean(monkeypatch, FakeStack(stopped), "--no-proxy") == 0
+    assert "cleaned: reverted stop service pg (container pg) (journal, pid 4242)" in capsys.readouterr().out
+    assert stopped.running and not journal_path("demo").exists()

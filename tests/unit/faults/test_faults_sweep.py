@@ -81,3 +81,34 @@ def test_a_corrupt_journal_does_not_stop_the_state_sweep(tmp_path: Path) -> None
     assert paused.running
     assert report.cleaned == ("unpaused container pg",)
     assert len(report.errors) == 1 and "cannot be read" in report.errors[0]
+
+
+def test_a_stopped_container_that_always_runs_is_started_one_that_may_exit_is_left(tmp_path: Path) -> None:
+    # No journal: the run crashed before writing it, or it was lost. The restart policy decides.
+    killed = FakeContainer("redis", restart_policy="unless-stopped")
+    stopped = FakeContainer("gateway", restart_policy="always")
+    one_shot = FakeContainer("migrate", restart_policy="on-failure")
+    plain = FakeContainer("worker")
+    killed.kill()
+    stopped.stop(timeout=0)
+    one_shot.stop(timeout=0)
+    plain.kill()
+    report = sweep(Journal(tmp_path / "j.json"), FakeStack(killed, stopped, one_shot, plain), None)
+    assert report.ok, report.errors
+    assert killed.running and stopped.running
+    assert not one_shot.running and not plain.running
+    assert report.cleaned == (
+        "started container redis (stopped, though it always runs)",
+        "started container gateway (stopped, though it always runs)",
+    )
+
+
+def test_a_journalled_kill_is_brought_back_whatever_the_restart_policy(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json")
+    killed = FakeContainer("redis", restart_policy="no")
+    fault = ContainerFault("kill", "redis", killed)
+    journal.add(fault.record(), pid=4242, since=0.0)
+    fault.inject()
+    report = sweep(journal, FakeStack(killed), None)
+    assert killed.running and journal.entries() == []
+    assert report.cleaned == ("reverted kill service redis (container redis) (journal, pid 4242)",)

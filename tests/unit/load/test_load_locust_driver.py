@@ -66,9 +66,11 @@ def test_the_environment_carries_rate_run_and_push_and_drops_stray_locust_settin
         "run-1",
         tmp_path / "p.json",
         base,
+        parent=4242,
     )
     assert env == {
         "PATH": "/bin",
+        "LOAD_PARENT_PID": "4242",
         "LOAD_RATE": "7.5",
         "LOAD_TIMEOUT": "12.5",
         "LOAD_RUN_ID": "run-1",
