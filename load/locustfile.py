@@ -29,6 +29,8 @@ Options (command line, or the environment variable named):
     --pushgateway-url / PUSHGATEWAY_URL push client metrics there every second and at test stop
     --load-run-id / LOAD_RUN_ID         the Pushgateway grouping key instance=<run id>
     --progress-file / LOAD_PROGRESS_FILE  JSON progress written every second (for the harness)
+    LOAD_PARENT_PID                     quit (as on SIGTERM) within a second or two of that process
+                                        ceasing to be this one's parent (see parentwatch.py)
 
 What counts as a failure, and the series pushed: see pushmetrics.py. Pushing works in single-process
 mode only (the harness's); with --processes or master/worker the metrics are not pushed.
@@ -39,6 +41,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -50,6 +53,7 @@ from locust.exception import StopUser
 from locust.runners import LocalRunner
 from locust.user.wait_time import constant_throughput
 from loopback import loopback_refusal
+from parentwatch import POLL_S, expected_parent, orphaned
 from prometheus_client import disable_created_metrics
 from pushmetrics import ClientMetrics, Progress, RateMeter, Reporter
 
@@ -142,6 +146,9 @@ def _init(environment: Environment, **_: object) -> None:
     GatewayUser.wait_time = constant_throughput(options.load_rate / users)
     GatewayUser.network_timeout = GatewayUser.connection_timeout = options.request_timeout
     _start_reporting(environment, options.pushgateway_url, options.load_run_id, options.progress_file)
+    parent = expected_parent(os.environ)
+    if parent is not None:
+        gevent.spawn(_quit_when_orphaned, parent)
 
 
 def _exit_with(message: str) -> None:
@@ -177,6 +184,13 @@ def _start_reporting(environment: Environment, pushgateway_url: str, run_id: str
     loop = gevent.spawn(every_second)
     environment.events.test_stop.add_listener(report)  # the final push, after the users stopped
     environment.events.quitting.add_listener(lambda **_: loop.kill(block=False))
+
+
+def _quit_when_orphaned(parent: int) -> None:
+    while not orphaned(parent):
+        gevent.sleep(POLL_S)
+    log.warning("the harness (pid %d) is gone: stopping the load", parent)
+    os.kill(os.getpid(), signal.SIGTERM)  # Locust's own clean stop: users stopped, a last report, exit
 
 
 def _progress(environment: Environment, meter: RateMeter) -> Progress:
