@@ -7,6 +7,8 @@ import pytest
 
 from harness.catalogue import load_catalogue
 from harness.commands._stack_options import add_stack_options
+from harness.errors import InputError
+from harness.reports.files import prepare_directory
 from harness.stack import require_compose_files
 
 HELP = "run the chaos scenarios and judge every SLA; exit 0 pass, 1 an SLA failed, 2 could not measure"
@@ -27,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     # Bad input is one line and exit 2 here, before pytest would report it once per scenario.
     require_compose_files([Path(f) for f in args.stack])
     load_catalogue(args.slas)
+    if not Path(args.scenarios).exists():
+        raise InputError(args.scenarios, None, "no such folder of scenario suites")
+    prepare_directory(Path(args.reports))
     argv = [args.scenarios, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
     if args.project_name:
         argv += ["--project-name", args.project_name]

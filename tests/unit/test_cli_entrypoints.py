@@ -145,7 +145,8 @@ def test_a_usage_error_is_one_line_exit_2() -> None:
     assert harness().stderr.startswith("harness: the following arguments are required: COMMAND")
 
 
-# (argv, what the one stderr line starts with); {missing} is a path that does not exist, {folder} a folder
+# (argv, what the one stderr line starts with): {missing} does not exist, {folder} is a folder, {file} a file.
+# No row may reach Docker: `run` past its input checks would start the stack.
 INPUT_ERRORS = [
     *(
         ([c, "--stack", "{missing}"], "{missing}: no such compose file")
@@ -156,6 +157,8 @@ INPUT_ERRORS = [
     (["run", "--stack", "{missing}"], "{missing}: no such compose file"),
     (["run", "--stack", STACK, "--slas", "{missing}"], "{missing}: no such file"),
     (["run", "--stack", STACK, "--slas", "{folder}"], "{folder}: cannot read"),
+    (["run", "--stack", STACK, "--slas", "{slas}", "--scenarios", "{missing}"], "{missing}: no such folder"),
+    (["run", "--stack", STACK, "--slas", "{slas}", "--reports", "{file}"], "{file}: cannot write: "),
     (["slas", "--slas", "{missing}"], "{missing}: no such file"),
     (["slas", "--slas", "{folder}"], "{folder}: cannot read"),
     (["judge", "--slas", "{missing}"], "{missing}: no such file"),
@@ -170,7 +173,13 @@ INPUT_ERRORS = [
 def test_a_missing_or_unreadable_input_is_one_line_exit_2(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    names = {"missing": str(tmp_path / "nope"), "folder": str(tmp_path), "slas": str(ROOT / "slas.yaml")}
+    (tmp_path / "file").write_text("")
+    names = {
+        "missing": str(tmp_path / "nope"),
+        "folder": str(tmp_path),
+        "file": str(tmp_path / "file"),
+        "slas": str(ROOT / "slas.yaml"),
+    }
     assert main([a.format(**names) for a in argv]) == 2
     captured = capsys.readouterr()
     assert one_line(captured.err, argv[0]).startswith(message.format(**names))
