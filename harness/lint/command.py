@@ -27,30 +27,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="slas.yaml with pools: and lint: sections (default: the rules' values)",
     )
     parser.add_argument("--output", metavar="FILE", help="write the report here instead of stdout")
+    from harness.lint.compose_cli import CLIS, detect
+
+    parser.add_argument(
+        "--compose",
+        choices=CLIS,
+        help="judge as this Compose CLI reads the files (service keys it accepts; how mem_limit, "
+        "mem_reservation and cpus combine with deploy.resources): v1 = docker-compose 1.29, "
+        "v2 = docker compose. Default: the one this machine has (the docker compose plugin, else a "
+        f"docker-compose 1.x, else v2): {detect()} here",
+    )
+
+
+def _write(path: str, text: str) -> bool:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"{path}: cannot write: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from harness.errors import InputError
+    from harness.lint.compose_cli import detect
     from harness.lint.config import load_config
     from harness.lint.engine import lint_model
+    from harness.lint.findings import input_error_report
     from harness.lint.formats import RENDERERS
     from harness.lint.loader import load_compose
 
+    render = RENDERERS[args.format]
     try:
-        config = load_config(args.slas).resolved()
+        config = replace(load_config(args.slas).resolved(), compose=args.compose or detect())
         report = lint_model(load_compose(args.files, os.environ, config), config)
     except InputError as exc:
         print(exc, file=sys.stderr)
+        if args.output:  # CI uploads the report file whatever happened: it must exist and parse
+            _write(args.output, render(input_error_report(exc.path, exc.line, exc.column, str(exc))))
         return 2
-    text = RENDERERS[args.format](report)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"{args.output}: cannot write: {exc.strerror or exc}", file=sys.stderr)
-            return 2
-    else:
+    text = render(report)
+    if not args.output:
         sys.stdout.write(text)
+    elif not _write(args.output, text):
+        return 2
     return report.exit_code
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import InputError
+from harness.lint.compose_cli import ComposeCli
 from harness.lint.units import PortRange, parse_bytes, parse_cpuset, parse_duration, parse_port_range
 from harness.yamlsource import LinedDict, LinedList, load_file
 
@@ -104,6 +105,7 @@ class LintConfig:
     secret_names: str = r"PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|KEY|APIKEY|CREDENTIALS?|PRIVATE"
     ollama: OllamaSpec = OllamaSpec()
     claude: ClaudeSpec = ClaudeSpec()
+    compose: ComposeCli = "v2"  # whose rules resolve keys and limits; the command picks the machine's
 
     def resolved(self) -> LintConfig:
         """This configuration with the host's core count filled in (read at the entry point)."""

@@ -22,6 +22,9 @@ class Finding:
     suppressed: str | None = None  # the reason, when an x-lint-suppress entry covers this finding
 
 
+INPUT_RULE = "input"  # the rule of an input error's finding: the files could not be judged
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     services: int
@@ -48,3 +51,11 @@ class Report:
     @property
     def exit_code(self) -> int:
         return 1 if self.summary.errors else 0
+
+
+def input_error_report(path: str, line: int | None, column: int | None, message: str) -> Report:
+    """A report holding only an input error (``message`` starts with its location), so that a requested
+    report file still exists and parses."""
+    where = ":".join(str(part) for part in (path, line, column) if part is not None)
+    cause = message.removeprefix(f"{where}: ")
+    return Report(services=(), findings=(Finding(INPUT_RULE, Severity.ERROR, "", path, line or 1, cause),))

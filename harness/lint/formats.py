@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from harness.lint.findings import Finding, Report, Severity
+from harness.lint.findings import INPUT_RULE, Finding, Report, Severity
 from harness.lint.rules import RULES
 
 TOOL = "harness-lint"
@@ -19,7 +19,8 @@ def render_text(report: Report) -> str:
     for finding in report.findings:
         if finding.service != current:
             current = finding.service
-            lines.append(f"{current}:")
+            if current:  # an input error belongs to no service
+                lines.append(f"{current}:")
         state = (
             f"suppressed {finding.severity.value}"
             if finding.suppressed is not None
@@ -61,54 +62,56 @@ def render_json(report: Report) -> str:
 def _case_rules(report: Report) -> list[tuple[str, str]]:
     known = [(rule.number, rule.title) for rule in RULES]
     extra = sorted({f.rule for f in report.findings} - {number for number, _ in known})
-    return known + [(rule, "lint configuration") for rule in extra]
+    titles = {INPUT_RULE: "Input Compose refuses or the lint cannot read"}
+    return known + [(rule, titles.get(rule, "lint configuration")) for rule in extra]
+
+
+def _input_errors(report: Report) -> list[Finding]:
+    return [f for f in report.findings if f.rule == INPUT_RULE]
+
+
+def _rule_case(suite: ET.Element, service: str, rule: str, found: list[Finding]) -> bool:
+    """One service's case for one rule: a failure per error, skipped when all is suppressed; True if skipped."""
+    case = ET.SubElement(suite, "testcase", classname=service, name=rule)
+    errors = [f for f in found if f.severity is Severity.ERROR and f.suppressed is None]
+    others = [f for f in found if f not in errors]
+    skipped = bool(found) and all(f.suppressed is not None for f in found)
+    if errors:
+        failure = ET.SubElement(case, "failure", message=errors[0].message, type="error")
+        failure.text = "\n".join(f"{f.file}:{f.line}: {f.message}" for f in errors)
+    elif skipped:
+        ET.SubElement(case, "skipped", message=f"suppressed: {found[0].suppressed}")
+    if others:
+        ET.SubElement(case, "system-out").text = "\n".join(
+            f"{f.file}:{f.line}: {'suppressed ' if f.suppressed is not None else ''}{f.severity.value}: {f.message}"
+            for f in others
+        )
+    return skipped
 
 
 def render_junit(report: Report) -> str:
     by_case: dict[tuple[str, str], list[Finding]] = {}
     for finding in report.findings:
         by_case.setdefault((finding.service, finding.rule), []).append(finding)
-    rules = _case_rules(report)
-    suite = ET.Element(
-        "testsuite",
-        name=TOOL,
-        tests=str(len(report.services) * len(rules)),
-        failures=str(
-            len(
-                {
-                    (f.service, f.rule)
-                    for f in report.findings
-                    if f.severity is Severity.ERROR and f.suppressed is None
-                }
-            )
-        ),
-        errors="0",
-        skipped="0",
+    unread = _input_errors(report)
+    suite = ET.Element("testsuite", name=TOOL)
+    skipped = sum(
+        _rule_case(suite, service, f"rule {number}: {title}", by_case.get((service, number), []))
+        for service in report.services
+        for number, title in _case_rules(report)
+        if number != INPUT_RULE
     )
-    skipped = 0
-    for service in report.services:
-        for number, title in rules:
-            case = ET.SubElement(suite, "testcase", classname=service, name=f"rule {number}: {title}")
-            found = by_case.get((service, number), [])
-            errors = [f for f in found if f.severity is Severity.ERROR and f.suppressed is None]
-            others = [f for f in found if f not in errors]
-            if errors:
-                failure = ET.SubElement(case, "failure", message=errors[0].message, type="error")
-                failure.text = "\n".join(f"{f.file}:{f.line}: {f.message}" for f in errors)
-            elif found and all(f.suppressed is not None for f in found):
-                ET.SubElement(case, "skipped", message=f"suppressed: {found[0].suppressed}")
-                skipped += 1
-            if others:
-                out = ET.SubElement(case, "system-out")
-                out.text = "\n".join(
-                    f"{f.file}:{f.line}: {'suppressed ' if f.suppressed is not None else ''}"
-                    f"{f.severity.value}: {f.message}"
-                    for f in others
-                )
-    suite.set("skipped", str(skipped))
-    suites = ET.Element(
-        "testsuites", name=TOOL, tests=suite.get("tests", "0"), failures=suite.get("failures", "0")
-    )
+    for finding in unread:  # the files could not be judged: a JUnit <error>, not a failure
+        case = ET.SubElement(suite, "testcase", classname=finding.file, name="input readable")
+        error = ET.SubElement(case, "error", message=finding.message, type="input")
+        error.text = f"{finding.file}:{finding.line}: {finding.message}"
+    counts = {
+        "tests": str(len(suite)),
+        "failures": str(sum(case.find("failure") is not None for case in suite)),
+        "errors": str(len(unread)),
+    }
+    suite.attrib.update({**counts, "skipped": str(skipped)})
+    suites = ET.Element("testsuites", {"name": TOOL, **counts})
     suites.append(suite)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
@@ -128,7 +131,9 @@ def render_sarif(report: Report) -> str:
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
             "level": finding.severity.value,
-            "message": {"text": f"{finding.service}: {finding.message}"},
+            "message": {
+                "text": f"{finding.service}: {finding.message}" if finding.service else finding.message
+            },
             "locations": [
                 {
                     "physicalLocation": {
@@ -160,6 +165,7 @@ def render_sarif(report: Report) -> str:
                     }
                 },
                 "results": results,
+                "invocations": [{"executionSuccessful": not _input_errors(report)}],
             }
         ],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -42,6 +43,44 @@ def read_document(path: str, env: Mapping[str, str]) -> TrackedDict:
     return result
 
 
+# The Compose schemas' pattern for service names (v1's compose_spec.json and the Compose Specification).
+SERVICE_NAME = re.compile(r"[a-zA-Z0-9._-]+")
+
+
+def _services(merged: TrackedDict) -> TrackedDict:
+    """The merged services, each named as Compose allows; none at all is an error, not a pass."""
+    services = merged.get("services")
+    where = key_loc(merged, "services")
+    if not services:
+        raise InputError(where.file, where.line, "services is empty: there is nothing to lint")
+    for name in services:
+        if not SERVICE_NAME.fullmatch(str(name)):
+            loc = key_loc(services, name)
+            shown = "an empty service name" if str(name) == "" else f"service name {name!r}"
+            raise InputError(loc.file, loc.line, f"services: {shown} (Compose allows letters, digits, . _ -)")
+    return services
+
+
+def _check_references(model: ComposeModel) -> None:
+    """What Compose refuses across services: an undeclared network, a dependency on no service."""
+    for service in model.services:
+        for net in service.networks:
+            if net.value != "default" and net.value not in model.networks:
+                raise InputError(
+                    net.loc.file,
+                    net.loc.line,
+                    f"services.{service.name}.networks: network {net.value!r} is not declared under the "
+                    "top-level networks",
+                )
+        for dep in service.depends_on:
+            if model.service(dep.service) is None:
+                raise InputError(
+                    dep.loc.file,
+                    dep.loc.line,
+                    f"services.{service.name}.depends_on: service {dep.service!r} is not defined",
+                )
+
+
 def load_compose(paths: Sequence[str], environ: Mapping[str, str], config: LintConfig) -> ComposeModel:
     """Merge ``paths`` like ``docker compose -f`` does; variables from ``environ`` over the first file's .env."""
     env = {**read_dotenv(Path(paths[0]).parent / ".env"), **environ}
@@ -49,8 +88,8 @@ def load_compose(paths: Sequence[str], environ: Mapping[str, str], config: LintC
     if not any("services" in document for document in documents):
         raise InputError(paths[0], 1, "not a compose file: no top-level 'services'", 1)
     merged = merge_files(documents)
-    services = merged.get("services") or {}
-    return ComposeModel(
+    services = _services(merged)
+    model = ComposeModel(
         files=tuple(paths),
         services=tuple(
             build_service(str(name), service, key_loc(services, name), config)
@@ -58,3 +97,5 @@ def load_compose(paths: Sequence[str], environ: Mapping[str, str], config: LintC
         ),
         networks=build_networks(merged),
     )
+    _check_references(model)
+    return model

@@ -9,17 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from harness.errors import InputError
+from harness.lint.compose_cli import SERVICE_KEYS, ComposeCli
 from harness.lint.config import TIERS, LintConfig
 from harness.lint.dockerfile import ImageUser, image_user
+from harness.lint.fields import Located, as_text, integer, mapping_field, parse_field, sequence_field
+from harness.lint.limits import resolve_limits
 from harness.lint.merge import Loc, item_loc, key_loc
 from harness.lint.units import (
     PortRange,
     PortSpec,
-    parse_bytes,
-    parse_cpus,
     parse_cpuset,
     parse_duration,
     parse_port_range,
@@ -32,12 +33,6 @@ T = TypeVar("T")
 TIER_LABEL = "sutazai.tier"
 POOL_LABEL = "sutazai.memory-pool"
 SUPPRESS_KEY = "x-lint-suppress"
-
-
-@dataclass(frozen=True, slots=True)
-class Located(Generic[T]):
-    value: T
-    loc: Loc
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +81,7 @@ class Service:
     mem_reservation: Located[int] | None
     cpu_limit: Located[float] | None
     cpu_reservation: Located[float] | None
+    discarded: tuple[Located[str], ...]  # resource values the chosen Compose CLI drops (rule 1.1 says so)
     cpuset: Located[frozenset[int]] | None
     healthcheck: Healthcheck | None
     restart: Located[str] | None
@@ -126,57 +122,6 @@ class ComposeModel:
 
 
 # --- building ---------------------------------------------------------------------------------
-
-
-def _parse(container: LinedDict, key: str, what: str, parse: Callable[[Any], T]) -> Located[T] | None:
-    if key not in container or container[key] is None:
-        return None
-    loc = key_loc(container, key)
-    try:
-        return Located(parse(container[key]), loc)
-    except (ValueError, TypeError) as exc:
-        raise InputError(loc.file, loc.line, f"{what}.{key}: {exc}") from None
-
-
-def _mapping(container: LinedDict, key: str, what: str) -> LinedDict:
-    value = container.get(key)
-    if value is None:
-        empty = LinedDict()
-        empty.path, empty.line, empty.key_lines = container.path, container.line_of(key), {}
-        return empty
-    if not isinstance(value, LinedDict):
-        loc = key_loc(container, key)
-        raise InputError(
-            loc.file, loc.line, f"{what}.{key} must be a mapping" if what else f"{key} must be a mapping"
-        )
-    return value
-
-
-def _sequence(container: LinedDict, key: str, what: str) -> LinedList:
-    value = container.get(key)
-    if value is None:
-        empty = LinedList()
-        empty.path, empty.line, empty.item_lines = container.path, container.line_of(key), []
-        return empty
-    if not isinstance(value, LinedList):
-        loc = key_loc(container, key)
-        raise InputError(loc.file, loc.line, f"{what}.{key} must be a list")
-    return value
-
-
-def _int(value: object) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"not an integer: {value!r}")
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ValueError(f"not an integer: {value!r}") from None
-
-
-def _text(value: object) -> str:
-    if isinstance(value, LinedDict | LinedList):
-        raise ValueError(f"expected a string, got {type(value).__name__.removeprefix('Lined').lower()}")
-    return "" if value is None else str(value)
 
 
 def _command_text(value: object) -> str:
@@ -235,7 +180,7 @@ def infer_tier(
 
 
 def _environment(service: LinedDict, what: str) -> dict[str, Located[str | None]]:
-    env = _mapping(service, "environment", what)
+    env = mapping_field(service, "environment", what)
     result: dict[str, Located[str | None]] = {}
     for key, value in env.items():
         if isinstance(value, LinedDict | LinedList):
@@ -250,47 +195,69 @@ def _environment(service: LinedDict, what: str) -> dict[str, Located[str | None]
 def _healthcheck(service: LinedDict, what: str) -> Healthcheck | None:
     if "healthcheck" not in service:
         return None
-    hc = _mapping(service, "healthcheck", what)
+    hc = mapping_field(service, "healthcheck", what)
     where = f"{what}.healthcheck"
-    test = _parse(hc, "test", where, _command_text)
+    test = parse_field(hc, "test", where, _command_text)
     disabled = bool(hc.get("disable")) or (test is not None and test.value.strip().upper() == "NONE")
     return Healthcheck(
         loc=key_loc(service, "healthcheck"),
         disabled=disabled,
         test=test,
-        interval=_parse(hc, "interval", where, parse_duration),
-        timeout=_parse(hc, "timeout", where, parse_duration),
-        retries=_parse(hc, "retries", where, _int),
-        start_period=_parse(hc, "start_period", where, parse_duration),
+        interval=parse_field(hc, "interval", where, parse_duration),
+        timeout=parse_field(hc, "timeout", where, parse_duration),
+        retries=parse_field(hc, "retries", where, integer),
+        start_period=parse_field(hc, "start_period", where, parse_duration),
     )
 
 
 def _restart_policy(deploy: LinedDict, what: str) -> RestartPolicy | None:
     if "restart_policy" not in deploy:
         return None
-    policy = _mapping(deploy, "restart_policy", f"{what}.deploy")
+    policy = mapping_field(deploy, "restart_policy", f"{what}.deploy")
     where = f"{what}.deploy.restart_policy"
     return RestartPolicy(
         loc=key_loc(deploy, "restart_policy"),
-        condition=_parse(policy, "condition", where, _text),
-        max_attempts=_parse(policy, "max_attempts", where, _int),
-        delay=_parse(policy, "delay", where, parse_duration),
-        window=_parse(policy, "window", where, parse_duration),
+        condition=parse_field(policy, "condition", where, as_text),
+        max_attempts=parse_field(policy, "max_attempts", where, integer),
+        delay=parse_field(policy, "delay", where, parse_duration),
+        window=parse_field(policy, "window", where, parse_duration),
     )
 
 
+CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
+
+
 def _depends_on(service: LinedDict, what: str) -> tuple[Dependency, ...]:
-    deps = _mapping(service, "depends_on", what)
+    deps = mapping_field(service, "depends_on", what)
     result = []
     for name, spec in deps.items():
+        loc = key_loc(deps, name)
         condition = "service_started"
         if isinstance(spec, LinedDict):
             condition = str(spec.get("condition", condition))
+            if spec.get("condition") is not None:
+                loc = key_loc(spec, "condition")
         elif spec is not None:
-            loc = key_loc(deps, name)
             raise InputError(loc.file, loc.line, f"{what}.depends_on.{name} must be a mapping")
+        if condition not in CONDITIONS:
+            raise InputError(
+                loc.file,
+                loc.line,
+                f"{what}.depends_on.{name}.condition: unknown condition {condition!r} "
+                f"(Compose knows {', '.join(CONDITIONS)})",
+            )
         result.append(Dependency(name, condition, key_loc(deps, name)))
     return tuple(result)
+
+
+def _check_keys(service: LinedDict, what: str, cli: ComposeCli) -> None:
+    known = SERVICE_KEYS[cli]
+    for key in service:
+        if key not in known and not str(key).startswith("x-"):
+            loc = key_loc(service, key)
+            raise InputError(
+                loc.file, loc.line, f"{what}: unknown service key {key!r} (docker compose {cli} refuses it)"
+            )
 
 
 def _port(item: object) -> PortSpec:
@@ -312,7 +279,7 @@ def _port(item: object) -> PortSpec:
 def _located_items(
     service: LinedDict, key: str, what: str, parse: Callable[[Any], T]
 ) -> tuple[Located[T], ...]:
-    items = _sequence(service, key, what)
+    items = sequence_field(service, key, what)
     result = []
     for index, item in enumerate(items):
         loc = item_loc(items, index)
@@ -331,7 +298,7 @@ def _suppressions(service: LinedDict, what: str) -> tuple[Suppression, ...]:
     """``x-lint-suppress: [{rule: "5.2", reason: "..."}]``; a missing reason is kept as "" (an error)."""
     if SUPPRESS_KEY not in service:
         return ()
-    entries = _sequence(service, SUPPRESS_KEY, what)
+    entries = sequence_field(service, SUPPRESS_KEY, what)
     result = []
     for index, entry in enumerate(entries):
         loc = item_loc(entries, index)
@@ -354,16 +321,12 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
     what = f"services.{name}"
     if not isinstance(service, LinedDict):
         raise InputError(loc.file, loc.line, f"{what} must be a mapping")
-    deploy = _mapping(service, "deploy", what)
-    resources = _mapping(deploy, "resources", f"{what}.deploy")
-    limits = _mapping(resources, "limits", f"{what}.deploy.resources")
-    reservations = _mapping(resources, "reservations", f"{what}.deploy.resources")
-    where_limits = f"{what}.deploy.resources.limits"
-    where_res = f"{what}.deploy.resources.reservations"
-
-    image = _parse(service, "image", what, _text)
+    _check_keys(service, what, config.compose)
+    deploy = mapping_field(service, "deploy", what)
+    limits = resolve_limits(service, what, config.compose)
+    image = parse_field(service, "image", what, as_text)
     environment = _environment(service, what)
-    labels = _mapping(service, "labels", what)
+    labels = mapping_field(service, "labels", what)
 
     tier_label = _label(labels, TIER_LABEL)
     tier_inferred = None
@@ -383,19 +346,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
         from_tier = config.pool_for_tier(tier.value)
         pool = Located(from_tier, tier.loc) if from_tier else None
 
-    cpu_quota = _parse(service, "cpu_quota", what, _int)
-    cpu_period = _parse(service, "cpu_period", what, _int)
-    cpu_limit = (
-        _parse(limits, "cpus", where_limits, parse_cpus)
-        or _parse(service, "cpus", what, parse_cpus)
-        or (
-            Located(cpu_quota.value / (cpu_period.value if cpu_period else 100_000), cpu_quota.loc)
-            if cpu_quota and cpu_quota.value > 0
-            else None
-        )
-    )
-    networks = _mapping(service, "networks", what)
-    replicas = _parse(deploy, "replicas", f"{what}.deploy", _int) or _parse(service, "scale", what, _int)
+    networks = mapping_field(service, "networks", what)
     return Service(
         name=name,
         loc=loc,
@@ -403,24 +354,23 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
         tier=tier,
         tier_inferred=tier_inferred,
         pool=pool,
-        mem_limit=_parse(limits, "memory", where_limits, parse_bytes)
-        or _parse(service, "mem_limit", what, parse_bytes),
-        mem_reservation=_parse(reservations, "memory", where_res, parse_bytes)
-        or _parse(service, "mem_reservation", what, parse_bytes),
-        cpu_limit=cpu_limit,
-        cpu_reservation=_parse(reservations, "cpus", where_res, parse_cpus),
-        cpuset=_parse(service, "cpuset", what, parse_cpuset),
+        mem_limit=limits.mem_limit,
+        mem_reservation=limits.mem_reservation,
+        cpu_limit=limits.cpu_limit,
+        cpu_reservation=limits.cpu_reservation,
+        discarded=limits.discarded,
+        cpuset=parse_field(service, "cpuset", what, parse_cpuset),
         healthcheck=_healthcheck(service, what),
-        restart=_parse(service, "restart", what, _text),
+        restart=parse_field(service, "restart", what, as_text),
         restart_policy=_restart_policy(deploy, what),
-        replicas=replicas.value if replicas else 1,
+        replicas=limits.replicas,
         depends_on=_depends_on(service, what),
         ports=_located_items(service, "ports", what, _port),
         expose=_located_items(service, "expose", what, _expose),
         environment=environment,
         networks=tuple(Located(str(n), key_loc(networks, n)) for n in networks),
-        network_mode=_parse(service, "network_mode", what, _text),
-        user=_parse(service, "user", what, _text),
+        network_mode=parse_field(service, "network_mode", what, as_text),
+        user=parse_field(service, "user", what, as_text),
         image_user=image_user(service) if "user" not in service else None,
         command=" ".join(_command_text(service.get(k)) for k in ("entrypoint", "command")).strip(),
         suppressions=_suppressions(service, what),
@@ -428,7 +378,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
 
 
 def build_networks(document: LinedDict) -> dict[str, Network]:
-    networks = _mapping(document, "networks", "")
+    networks = mapping_field(document, "networks", "")
     result = {}
     for name, spec in networks.items():
         loc = key_loc(networks, name)

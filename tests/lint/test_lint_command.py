@@ -46,7 +46,7 @@ def test_exit_codes_0_and_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
             "services:\n  a:\n    environment:\n      - {A: 1}\n",
             "{path}:4: environment: each list item must be",
         ),
-        ("services: {}\nnetworks: [a]\n", "{path}:2: networks must be a mapping"),
+        ("services: {a: {image: x}}\nnetworks: [a]\n", "{path}:2: networks must be a mapping"),
     ],
 )
 def test_unreadable_input_is_one_line_and_exit_2(

@@ -113,6 +113,7 @@ def test_1_3_pool_over_budget_fails(tmp_path: Path) -> None:
         }
         doc["services"][f"critical-{i}"] = svc
     del doc["services"]["core"]
+    del doc["services"]["gateway"]["depends_on"]  # on core: Compose refuses a dependency on no service
     (finding,) = errors(lint_docs(tmp_path, doc), "1.3")
     assert finding.service == "critical-8"
     assert "agent-critical" in finding.message and "9 GiB" in finding.message
@@ -212,10 +213,9 @@ def test_2_4_service_healthy_passes(tmp_path: Path) -> None:
 
 
 def test_2_4_list_form_on_a_service_with_healthcheck_fails(tmp_path: Path) -> None:
-    report = lint_docs(tmp_path, with_service("worker", service(depends_on=["db", "nowhere"])))
-    messages = sorted(f.message for f in errors(report, "2.4", "worker"))
-    assert len(messages) == 2
-    assert "undefined service 'nowhere'" in messages[0] and "service_started" in messages[1]
+    report = lint_docs(tmp_path, with_service("worker", service(depends_on=["db"])))
+    (finding,) = errors(report, "2.4", "worker")
+    assert "service_started" in finding.message
 
 
 # --- 3.2 -----------------------------------------------------------------------------------------

@@ -156,9 +156,7 @@ def check_dependencies(model: ComposeModel, config: LintConfig) -> Iterator[Find
     for service in model.services:
         for dep in service.depends_on:
             target = model.service(dep.service)
-            if target is None:
-                yield error("2.4", service, dep.loc, f"depends on undefined service {dep.service!r}")
-                continue
+            assert target is not None, "the loader refuses a dependency on no service"
             has_health = target.healthcheck is not None and not target.healthcheck.disabled
             if has_health and dep.condition not in ("service_healthy", "service_completed_successfully"):
                 yield error(

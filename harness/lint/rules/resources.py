@@ -36,6 +36,8 @@ def _ratio_findings(
 
 def check_limits(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     for service in model.services:
+        for dropped in service.discarded:  # says why a limit written in the file is missing
+            yield warning("1.1", service, dropped.loc, dropped.value)
         if service.mem_limit is None or service.mem_limit.value <= 0:
             yield error(
                 "1.1", service, service.loc, "no memory limit (deploy.resources.limits.memory or mem_limit)"
