@@ -142,7 +142,20 @@ def test_a_usage_error_is_one_line_exit_2() -> None:
     result = harness("engine", "bogus")
     assert result.returncode == 2
     assert "invalid choice: 'bogus'" in one_line(result.stderr, "engine")
-    assert harness().stderr.startswith("harness: the following arguments are required: COMMAND")
+    for argv, words in [
+        ((), "the following arguments are required: COMMAND"),
+        (("frobnicate",), "invalid choice"),
+    ]:
+        result = harness(*argv)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and words in result.stderr
+
+
+@pytest.mark.parametrize("catalogue", ["slas.yaml", "slas.example.yaml"])
+def test_slas_checks_the_shipped_catalogues(catalogue: str) -> None:
+    result = harness("slas", "--slas", catalogue)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{catalogue}: ") and "objectives:" in result.stdout
 
 
 # (argv, what the one stderr line starts with): {missing} does not exist, {folder} is a folder, {file} a file.
@@ -157,6 +170,7 @@ INPUT_ERRORS = [
     (["run", "--stack", "{missing}"], "{missing}: no such compose file"),
     (["run", "--stack", STACK, "--slas", "{missing}"], "{missing}: no such file"),
     (["run", "--stack", STACK, "--slas", "{folder}"], "{folder}: cannot read"),
+    (["run", "--stack", STACK, "--slas", "{bad_yaml}"], "{bad_yaml}:3"),
     (["run", "--stack", STACK, "--slas", "{slas}", "--scenarios", "{missing}"], "{missing}: no such folder"),
     (["run", "--stack", STACK, "--slas", "{slas}", "--reports", "{file}"], "{file}: cannot write: "),
     (["slas", "--slas", "{missing}"], "{missing}: no such file"),
@@ -174,10 +188,12 @@ def test_a_missing_or_unreadable_input_is_one_line_exit_2(
     argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "file").write_text("")
+    (tmp_path / "bad.yaml").write_text("version: 1\nobjectives: [\n")
     names = {
         "missing": str(tmp_path / "nope"),
         "folder": str(tmp_path),
         "file": str(tmp_path / "file"),
+        "bad_yaml": str(tmp_path / "bad.yaml"),
         "slas": str(ROOT / "slas.yaml"),
     }
     assert main([a.format(**names) for a in argv]) == 2
