@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from harness.compose import Project
 from harness.stack import DEFAULT_STACK, Stack
+
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +20,20 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help=f"compose files, merged like `compose -f A -f B` (default: {DEFAULT_STACK})",
     )
-    parser.add_argument("--project-name", help="Compose project name (default: as Compose chooses it)")
+    parser.add_argument(
+        "--project-name",
+        type=_project_name,
+        help="Compose project name (default: as Compose chooses it)",
+    )
+
+
+def _project_name(text: str) -> str:
+    # Compose's own rule, checked here so a bad name is a usage error before any engine is touched.
+    if not _PROJECT_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"expected lower case letters, digits, '-' and '_', starting with a letter or digit, got {text!r}"
+        )
+    return text
 
 
 def open_stack(args: argparse.Namespace) -> tuple[Stack, Project]:

@@ -202,13 +202,34 @@ def test_a_missing_or_unreadable_input_is_one_line_exit_2(
     assert captured.out == ""
 
 
-def test_lint_of_a_missing_file_is_one_line_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["{missing}"], "{missing}: no such file"),
+        (["{folder}"], "{folder}: cannot read"),
+        ([STACK, "--slas", "{missing}"], "{missing}: no such file"),
+        ([STACK, "--output", "{folder}"], "{folder}: cannot write"),
+    ],
+)
+def test_lint_of_a_missing_or_unreadable_input_is_one_line_exit_2(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    missing = tmp_path / "nope.yml"
-    assert main(["lint", str(missing)]) == 2
+    names = {"missing": str(tmp_path / "nope.yml"), "folder": str(tmp_path)}
+    assert main(["lint", *(a.format(**names) for a in argv)]) == 2
+    err = capsys.readouterr().err
     # The lint prints its input errors itself, without the `harness lint: ` prefix (harness/lint/command.py).
-    assert capsys.readouterr().err == f"{missing}: no such file\n"
+    assert err.count("\n") == 1 and err.startswith(message.format(**names)), err
+
+
+@pytest.mark.parametrize("command", ["build", "up", "down", "status", "clean", "run"])
+def test_a_project_name_compose_would_refuse_is_one_line_before_any_engine(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--project-name", "My Stack"])
+    assert exit_info.value.code == 2
+    line = one_line(capsys.readouterr().err, command)
+    assert line.startswith("argument --project-name: expected lower case letters") and "'My Stack'" in line
 
 
 def test_judge_against_a_dead_prometheus_writes_error_verdicts_and_exits_2(recorded: Path) -> None:
