@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from harness.analyzers import circuit_breaker, no_cascade, promql, required_metrics, response_time
+from harness.analyzers import (
+    circuit_breaker,
+    memory_limits,
+    no_cascade,
+    promql,
+    required_metrics,
+    response_time,
+)
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, DependencyGraph
 
 ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
@@ -21,6 +28,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             circuit_breaker.ANALYZER,
             no_cascade.ANALYZER,
             required_metrics.ANALYZER,
+            memory_limits.ANALYZER,
         )
     }
 )

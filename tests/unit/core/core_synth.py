@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext
@@ -252,3 +252,20 @@ def openmetrics(series: Sequence[RawSeries]) -> str:
             text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
             lines += [f"{name}{{{text}}} {value!r} {t:.3f}" for t, value in samples]
     return "\n".join([*lines, "# EOF", ""])
+
+
+Gauge = Callable[[float], float]
+"""A gauge's value as a function of the seconds since the window's start."""
+
+
+def every_scrape(window: Window, value: float | Gauge, scrape: float = 1.0) -> list[tuple[float, float]]:
+    """A series sampled every ``scrape`` seconds over the window, ends included: ``value`` a constant or a
+    function of the offset into the window."""
+    count = int(window.duration // scrape)
+    at = value if callable(value) else lambda _offset: float(value)
+    return [(window.start + i * scrape, at(i * scrape)) for i in range(count + 1)]
+
+
+def counter(window: Window, events: Sequence[float], scrape: float = 1.0) -> list[tuple[float, float]]:
+    """A counter sampled every scrape that counts one at each offset in ``events``."""
+    return every_scrape(window, lambda offset: float(sum(1 for e in events if e <= offset)), scrape)

@@ -1,0 +1,88 @@
+"""What the resource-budget analyzers share: per-group range series, peaks, counter rises, OOM events.
+
+Rules 1.1, 1.3, 4.1, 8.2 and 12.1 are judged from gauges sampled at every scrape over the window (a
+budget must hold at each scrape, not on average) and from counters whose rises are events (an OOM kill,
+an eviction). The container series are the container exporter's, with cAdvisor's names and labels: a
+docker label becomes ``container_label_<key>``, so the compose service is
+``container_label_com_docker_compose_service``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from harness.analyzers.base import AnalysisContext, Recorder, selector
+from harness.metrics.port import Labels, Sample
+from harness.metrics.resolution import scrape_guard
+from harness.verdict import Check
+from harness.windows import Window
+
+COMPOSE_SERVICE = "container_label_com_docker_compose_service"
+"""cAdvisor's label for a container's compose service (the docker label com.docker.compose.service)."""
+OOM_EVENTS = "container_oom_events_total"
+
+Grouped = dict[Labels, tuple[Sample, ...]]
+
+
+def vector(metric: str, *matchers: str) -> str:
+    """``metric{matchers}``, without braces when there is no matcher."""
+    inner = selector(*matchers)
+    return f"{metric}{{{inner}}}" if inner else metric
+
+
+def grouped(recorder: Recorder, context: AnalysisContext, query: str, by: Sequence[str]) -> Grouped:
+    """The finite samples of a range query over the objective's window, per group of ``by``."""
+    answer = recorder.range(query, context.window, context.step)
+    return {s.key(by): s.finite() for s in answer if s.finite()}
+
+
+def resolution_check(context: AnalysisContext) -> Check | None:
+    """An ``error`` check when the window holds too few scrapes to judge a budget at every scrape."""
+    reason = scrape_guard(context.window, context.scrape_interval, context.min_scrapes)
+    return Check("resolution", "error", reason) if reason else None
+
+
+def missing_check(query: str, window: Window, hint: str = "") -> Check:
+    detail = f"no series for {query} in window '{window.name}'" + (f": {hint}" if hint else "")
+    return Check("data", "error", detail)
+
+
+def peak(samples: Sequence[Sample]) -> Sample:
+    """The highest sample (the earliest of equal ones)."""
+    return max(samples, key=lambda s: (s.value, -s.t))
+
+
+def rises(samples: Sequence[Sample]) -> list[Sample]:
+    """When a counter grew between consecutive samples, and by how much; a drop is a reset (the
+    process restarted), so the new value is growth from zero."""
+    out = []
+    for previous, current in itertools.pairwise(samples):
+        grown = current.value - previous.value if current.value >= previous.value else current.value
+        if grown > 0:
+            out.append(Sample(current.t, grown))
+    return out
+
+
+def when(t: float, window: Window) -> str:
+    """An instant for a reader: seconds into the window and the UTC clock time."""
+    clock = datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
+    return f"{t - window.start:.0f} s into '{window.name}' ({clock} UTC)"
+
+
+def oom_check(name: str, samples: Sequence[Sample], window: Window, metric: str = OOM_EVENTS) -> Check:
+    """Fail when the OOM-event counter rose in the window, naming when; error when it was not exported."""
+    if not samples:
+        return Check(f"{name} oom", "error", f"no {metric}: cannot tell whether it was OOM-killed")
+    events = rises(samples)
+    if not events:
+        return Check(f"{name} oom", "pass", "no OOM event")
+    total = sum(e.value for e in events)
+    times = ", ".join(when(e.t, window) for e in events[:3])
+    return Check(f"{name} oom", "fail", f"{total:g} OOM event(s), at {times}")
+
+
+def mib(value: float) -> str:
+    """Bytes as MiB for a reader (the reference stack's limits are MiB)."""
+    return f"{value / 1024**2:.1f} MiB"
