@@ -54,7 +54,7 @@ def _add_command_arguments(sub: argparse.ArgumentParser, module: ModuleType) -> 
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line like every other error (argparse prints the usage too)."""
+    """argparse, but a usage error is one line like every other error (argparse adds the usage to it)."""
 
     def error(self, message: str) -> NoReturn:
         name = self.prog.removeprefix("python -m ")

@@ -44,7 +44,7 @@ def judge_run(catalogue: Catalogue, record: RunRecord, source: MetricsSource, ru
 
 def run(args: argparse.Namespace) -> int:
     # Every input is checked before the first query: a typo is one line, not an error verdict per SLA.
-    if args.prometheus and (problem := url_problem(args.prometheus)):
+    if args.prometheus is not None and (problem := url_problem(args.prometheus)):
         raise InputError("--prometheus", None, problem)
     catalogue = load_catalogue(args.slas)
     record = load_run_record(args.run)

@@ -283,7 +283,7 @@ def test_judge_refuses_a_prometheus_that_is_not_a_url_before_judging(
 ) -> None:
     reports = recorded / "out"
     argv = ["judge", "--slas", str(recorded / "slas.yaml"), "--run", str(recorded / "reports" / "run.json")]
-    for url, words in [("notaurl", "with a host, got 'notaurl'"), ("http://[::1", "Invalid IPv6 URL")]:
+    for url, words in [("notaurl", "got 'notaurl'"), ("", "got ''"), ("http://[::1", "Invalid IPv6 URL")]:
         assert main([*argv, "--reports", str(reports), "--prometheus", url]) == 2
         line = one_line(capsys.readouterr().err, "judge")
         assert line.startswith("--prometheus: expected an http:// or https:// URL") and words in line
