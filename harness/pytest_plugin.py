@@ -31,7 +31,7 @@ from harness.errors import HarnessError
 from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
 from harness.runner import ScenarioResult
-from harness.session import HarnessSession, OpenSession
+from harness.session import HEALTH_TIMEOUT_S, HarnessSession, OpenSession
 from harness.stack import DEFAULT_STACK
 from harness.state import StackBusy
 from harness.verdict import Verdict
@@ -51,6 +51,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports", default="reports", help="where reports go (default reports/)")
     group.addoption("--project-name", default=None, help="Compose project name")
     group.addoption("--keep-stack", action="store_true", help="leave the stack running at the end")
+    group.addoption(
+        "--health-timeout",
+        type=float,
+        default=HEALTH_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"how long each phase may take to become healthy (default {HEALTH_TIMEOUT_S:g})",
+    )
 
 
 @dataclass
@@ -136,6 +143,7 @@ class Chaos:
                 run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
                 say=self._say,
                 keep_stack=self.config.getoption("keep_stack"),
+                health_timeout=self.config.getoption("health_timeout"),
             )
             try:
                 self.state.session = self.state.exits.enter_context(session)

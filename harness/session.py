@@ -55,6 +55,7 @@ class HarnessSession:
         run_id: str,
         say: Callable[[str], None],
         keep_stack: bool = False,
+        health_timeout: float = HEALTH_TIMEOUT_S,
     ) -> None:
         self.catalogue = catalogue
         self.stack_files = tuple(stack_files)
@@ -63,6 +64,7 @@ class HarnessSession:
         self.run_id = run_id
         self.say = say
         self.keep_stack = keep_stack
+        self.health_timeout = health_timeout
         self._exits = contextlib.ExitStack()
         self._stack: Stack | None = None
         self._brought_up = False
@@ -98,7 +100,7 @@ class HarnessSession:
         build_images(stack.project.image_builds())
         self._brought_up = True
         stack.up(
-            health_timeout=HEALTH_TIMEOUT_S,
+            health_timeout=self.health_timeout,
             on_phase=lambda t: self.say(f"phase {t.phase} healthy in {t.seconds:.1f}s"),
         )
         return stack, journal
@@ -146,7 +148,7 @@ class HarnessSession:
             source=PrometheusSource(prometheus.url, prometheus.query_timeout),
             load=load,
             make_fault=make_fault,
-            wait_ready=lambda: stack.wait_healthy(all_services, timeout=HEALTH_TIMEOUT_S),
+            wait_ready=lambda: stack.wait_healthy(all_services, timeout=self.health_timeout),
             graph=self._graph(stack),
             journal=journal,
             progress=Progress(say=self.say),
