@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.analyzers import (
     circuit_breaker,
+    concurrency_limit,
     memory_limits,
     no_cascade,
     promql,
@@ -29,6 +30,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             no_cascade.ANALYZER,
             required_metrics.ANALYZER,
             memory_limits.ANALYZER,
+            concurrency_limit.ANALYZER,
         )
     }
 )

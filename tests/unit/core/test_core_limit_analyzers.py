@@ -1,0 +1,123 @@
+"""Rules 8.2, 12.1 and 4.1 analyzers on synthetic series: the reference stack passes, each mutant's
+behaviour fails, too little data is an error."""
+
+from __future__ import annotations
+
+import pytest
+from core_synth import context, counter, every_scrape, timeline
+
+from harness.analyzers.concurrency_limit import ConcurrencyLimitParams
+from harness.analyzers.concurrency_limit import run as concurrency_limit
+from harness.metrics.fake import FakeMetricsSource
+from harness.verdict import Figure
+
+BASELINE = timeline(steady=40, fault=None)
+WINDOW = BASELINE.whole
+AGENTS = ("agent-orchestrator", "agent-summarizer", "agent-indexer")
+
+
+def judge(run, params, fake: FakeMetricsSource, scrape: float | None = 1.0):
+    return run(context(fake, "whole", BASELINE, scrape=scrape, service_label="service"), params)
+
+
+def figures(finding) -> dict[str, float]:
+    assert isinstance(finding.measured, tuple)
+    return {f.name: f.value for f in finding.measured if isinstance(f, Figure)}
+
+
+# ---- concurrency_limit (rule 8.2)
+
+CONCURRENCY = ConcurrencyLimitParams()
+CQ = CONCURRENCY.queries(("service",))
+
+
+def put_agent(
+    fake: FakeMetricsSource, service: str, limit: float = 10, inflight: float = 10, waiting: float = 4
+) -> None:
+    """An agent under load: in flight rises to ``inflight``, queued requests to ``waiting``."""
+    labels = {"service": service}
+    fake.put(CQ["limit"], labels, every_scrape(WINDOW, limit))
+    fake.put(CQ["inflight"], labels, every_scrape(WINDOW, lambda t: min(inflight, t)))
+    fake.put(CQ["waiting"], labels, every_scrape(WINDOW, lambda t: max(0.0, min(waiting, t - inflight))))
+
+
+def test_reference_agents_at_their_limit_pass_and_report_what_waited():
+    fake = FakeMetricsSource()
+    for agent in AGENTS:
+        put_agent(fake, agent)
+    finding = judge(concurrency_limit, CONCURRENCY, fake)
+    assert finding.status == "pass", finding.reason
+    measured = figures(finding)
+    assert measured["peak_inflight[agent-orchestrator]"] == 10
+    assert measured["peak_waiting[agent-orchestrator]"] == 4
+    assert any(c.detail == "peak 10 in flight (up to 4 waiting)" for c in finding.evidence.checks)
+    assert finding.evidence.limit == 10
+
+
+def test_an_unlimited_agent_fails_even_when_the_load_never_exceeds_ten():
+    fake = FakeMetricsSource()
+    put_agent(fake, "agent-orchestrator")
+    put_agent(fake, "agent-summarizer", limit=0, inflight=6, waiting=0)  # the no-concurrency-limit mutant
+    finding = judge(concurrency_limit, CONCURRENCY, fake)
+    assert finding.status == "fail"
+    assert "agent-summarizer limit: reports a limit of 0 (unlimited)" in finding.reason
+    assert "the rule's is 10" in finding.reason
+
+
+def test_a_limit_other_than_the_rules_fails():
+    fake = FakeMetricsSource()
+    put_agent(fake, "agent-indexer", limit=50, inflight=8)
+    finding = judge(concurrency_limit, CONCURRENCY, fake)
+    assert finding.status == "fail"
+    assert "reports a limit of 50" in finding.reason
+
+
+def test_more_in_flight_than_the_limit_fails_with_when():
+    fake = FakeMetricsSource()
+    put_agent(fake, "agent-orchestrator", inflight=25, waiting=0)
+    finding = judge(concurrency_limit, CONCURRENCY, fake)
+    assert finding.status == "fail"
+    assert "agent-orchestrator in flight: 25 in flight at 25 s into 'whole'" in finding.reason
+    assert "above the limit of 10" in finding.reason
+
+
+def test_refusals_are_reported_when_the_service_counts_them():
+    params = ConcurrencyLimitParams(refused_metric="agent_rejected_total")
+    queries = params.queries(("service",))
+    fake = FakeMetricsSource()
+    labels = {"service": "agent-orchestrator"}
+    fake.put(queries["limit"], labels, every_scrape(WINDOW, 10))
+    fake.put(queries["inflight"], labels, every_scrape(WINDOW, 10))
+    fake.put(queries["refused"], labels, counter(WINDOW, (5, 6, 7)))
+    finding = judge(concurrency_limit, params, fake)
+    assert finding.status == "pass", finding.reason
+    assert figures(finding)["refused[agent-orchestrator]"] == 3
+    assert "3 refused" in finding.reason
+
+
+def test_a_missing_limit_series_is_an_error_and_no_inflight_series_at_all_is_an_error():
+    fake = FakeMetricsSource()
+    fake.put(CQ["inflight"], {"service": "agent-indexer"}, every_scrape(WINDOW, 3))
+    finding = judge(concurrency_limit, CONCURRENCY, fake)
+    assert finding.status == "error"
+    assert "no agent_concurrency_limit" in finding.reason
+    empty = judge(concurrency_limit, CONCURRENCY, FakeMetricsSource())
+    assert empty.status == "error"
+    assert "no series for max by (service) (agent_inflight_requests)" in empty.reason
+
+
+def test_concurrency_with_too_few_scrapes_is_an_error():
+    fake = FakeMetricsSource(scrape_interval=20.0)
+    put_agent(fake, "agent-orchestrator", limit=0)
+    finding = judge(concurrency_limit, CONCURRENCY, fake, scrape=20.0)
+    assert finding.status == "error"
+    assert "fewer than 4 scrapes" in finding.reason
+
+
+def test_concurrency_params_are_checked():
+    with pytest.raises(ValueError, match="max_concurrent"):
+        ConcurrencyLimitParams(max_concurrent=0)
+    assert (
+        'agent_inflight_requests{job="agents"}'
+        in ConcurrencyLimitParams(selector='job="agents"').queries(("service",))["inflight"]
+    )
