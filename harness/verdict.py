@@ -64,6 +64,8 @@ class Evidence:
     """The series worth drawing over the timeline (a subset of, or derived from, the samples)."""
     limit: float | None = None
     """The numeric threshold, when there is one, for the plot."""
+    states: tuple[str, ...] = ()
+    """When the plot's series are a state gauge, the states' names: value ``i`` is ``states[i]``."""
 
 
 @dataclass(frozen=True, slots=True)

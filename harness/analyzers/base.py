@@ -95,6 +95,7 @@ class Recorder:
         figures: list[Figure],
         plot: tuple[Series, ...] = (),
         limit: float | None = None,
+        states: tuple[str, ...] = (),
     ) -> Evidence:
         return Evidence(
             queries=tuple(self.queries),
@@ -104,6 +105,7 @@ class Recorder:
             samples=tuple(self.samples),
             plot=plot,
             limit=limit,
+            states=states,
         )
 
 

@@ -26,7 +26,8 @@ from harness.verdict import Check, Figure, Finding, Status
 from harness.windows import Seconds, Window
 
 CLOSED, OPEN, HALF_OPEN = 0.0, 1.0, 2.0
-_STATE_NAMES = {CLOSED: "closed", OPEN: "open", HALF_OPEN: "half-open"}
+STATES = ("closed", "open", "half-open")  # circuit_breaker_state's value is the index
+_STATE_NAMES = {float(value): name for value, name in enumerate(STATES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ def run(context: AnalysisContext, params: CircuitBreakerParams) -> Finding:
     return conclude(
         checks,
         threshold,
-        recorder.evidence(context, figures, plot=raw["state"]),
+        recorder.evidence(context, figures, plot=raw["state"], states=STATES),
         f"no circuit_breaker_state or dependency_requests_total for dependency '{params.dependency}'",
     )
 

@@ -1,10 +1,13 @@
-"""Allure results written directly, without pytest: one ``<uuid>-result.json`` per verdict.
+"""Allure results written through allure-python-commons, without pytest: one result per verdict.
 
-Field names follow allure-python-commons' own model (``allure_commons.model2.TestResult``, written by
-``AllureFileLogger``: empty fields left out). Each result has steps for what the runner did (stack,
-fault, load: ``ReportStep``s it passes per scenario) and for the evidence (one sub-step per check),
-and attachments: the PromQL, the window, the values as JSON and a timeline plot with the fault
-window shaded.
+The results are ``allure_commons.model2`` objects handed to the library's ``AllureFileLogger``, so the
+files follow the library's format. Each result has steps for what the runner did (stack, fault, load:
+``ReportStep``s it passes per scenario) and for the evidence (one sub-step per check), and attachments:
+the PromQL, the window, the values as JSON and a timeline plot with the fault window shaded.
+
+A verdict's identity is its scenario, objective and window (``identity``): Allure 2 takes results with
+the same ``testCaseId`` and the same parameters for retries of one test, so the objective alone would
+fold the same check in several scenarios into one test.
 """
 
 from __future__ import annotations
@@ -15,7 +18,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import (
+    ATTACHMENT_PATTERN,
+    Attachment,
+    Label,
+    Parameter,
+    StatusDetails,
+    TestResult,
+    TestStepResult,
+)
 
 from harness.reports.files import write_atomic
 from harness.reports.shape import evidence_json, measured_json, window_json
@@ -49,17 +62,49 @@ class ReportStep:
     detail: str = ""
 
 
+def identity(verdict: Verdict) -> str:
+    """The same for the same scenario, objective and window in every run, different otherwise: the
+    result's ``testCaseId`` and ``historyId``, so each verdict is its own test with its own history."""
+    parts = (verdict.scenario, verdict.id, verdict.window)
+    return hashlib.md5("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
 def _ms(t: float) -> int:
     return round(t * 1000)
 
 
-def _md5(*parts: str) -> str:
-    return hashlib.md5("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
+def _details(reason: str) -> StatusDetails | None:
+    # The logger leaves out empty fields, but an empty StatusDetails object would still be written.
+    return StatusDetails(message=reason) if reason else None
 
 
-def _compact(item: dict[str, Any]) -> dict[str, Any]:
-    # AllureFileLogger writes asdict(filter=lambda _, v: v or v is False): empty fields are left out.
-    return {k: v for k, v in item.items() if v or v is False}
+def _labels(verdict: Verdict) -> list[Label]:
+    return [
+        Label(name="parentSuite", value="sla"),
+        Label(name="suite", value=verdict.scenario),
+        Label(name="feature", value=f"rule {verdict.rule}"),
+        Label(name="story", value=verdict.id),
+        Label(name="severity", value=ALLURE_SEVERITY[verdict.severity]),
+        Label(name="tag", value=verdict.severity),
+        Label(name="framework", value="chaos-sla-harness"),
+    ]
+
+
+def _parameters(verdict: Verdict) -> list[Parameter]:
+    # Shown, but excluded from Allure's identity: tonight's measured value (or an edited threshold)
+    # must not start a new history line; the identity is the testCaseId alone.
+    measured = json.dumps(measured_json(verdict.measured), allow_nan=False)
+    shown = [("window", verdict.window), ("threshold", verdict.threshold), ("measured", measured)]
+    return [Parameter(name=name, value=value, excluded=True) for name, value in shown]
+
+
+def _span(verdict: Verdict, steps: Sequence[ReportStep]) -> tuple[float, float]:
+    evidence = verdict.evidence
+    # A verdict without a window (skipped) spans its scenario's phases, or the runner's steps.
+    spans = [evidence.window] if evidence.window else list(evidence.phases)
+    start = min([w.start for w in spans] + [s.start for s in steps], default=0.0)
+    stop = max([w.end for w in spans] + [s.stop for s in steps], default=0.0)
+    return start, stop
 
 
 class AllureWriter:
@@ -67,123 +112,85 @@ class AllureWriter:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
+        self._logger = AllureFileLogger(directory)
 
-    def attach(self, name: str, body: str, mime: str, extension: str) -> dict[str, str]:
-        source = f"{uuid.uuid4()}-attachment.{extension}"
-        write_atomic(self.directory / source, body)
-        return {"name": name, "source": source, "type": mime}
+    def attach(self, name: str, body: str, mime: str, extension: str) -> Attachment:
+        source = ATTACHMENT_PATTERN.format(prefix=uuid.uuid4(), ext=extension)
+        self._logger.report_attached_data(body=body, file_name=source)
+        return Attachment(name=name, source=source, type=mime)
 
-    def write(self, verdict: Verdict, steps: Sequence[ReportStep] = ()) -> Path:
+    def write(self, verdict: Verdict, steps: Sequence[ReportStep] = ()) -> TestResult:
+        start, stop = _span(verdict, steps)
+        result = TestResult(
+            uuid=str(uuid.uuid4()),
+            historyId=identity(verdict),
+            testCaseId=identity(verdict),
+            fullName=f"sla.{verdict.scenario}.{verdict.id}.{verdict.window}",
+            name=f"{verdict.id} [{verdict.scenario}/{verdict.window}]",
+            description=verdict.description,
+            status=ALLURE_STATUS[verdict.status],
+            statusDetails=_details(verdict.reason),
+            stage="finished",
+            start=_ms(start),
+            stop=_ms(stop),
+            labels=_labels(verdict),
+            parameters=_parameters(verdict),
+            steps=[*map(self._step, steps), self._evidence_step(verdict, start, stop)],
+            attachments=self._evidence_attachments(verdict),
+        )
+        self._logger.report_result(result)
+        return result
+
+    def _evidence_attachments(self, verdict: Verdict) -> list[Attachment]:
         evidence = verdict.evidence
-        window = evidence.window
-        # A verdict without a window (skipped) spans its scenario's phases, or the runner's steps.
-        spans = [window] if window else list(evidence.phases)
-        start = min([w.start for w in spans] + [s.start for s in steps], default=0.0)
-        stop = max([w.end for w in spans] + [s.stop for s in steps], default=0.0)
-        attachments = [
+        window = {
+            "window": window_json(evidence.window) if evidence.window else None,
+            "phases": [window_json(w) for w in evidence.phases],
+        }
+        values = json.dumps(evidence_json(verdict), indent=2, allow_nan=False)
+        return [
             self.attach("PromQL", "\n\n".join(evidence.queries) or "(no query)", "text/plain", "txt"),
-            self.attach(
-                "window",
-                json.dumps(
-                    {
-                        "window": window_json(window) if window else None,
-                        "phases": [window_json(w) for w in evidence.phases],
-                    },
-                    indent=2,
-                ),
-                "application/json",
-                "json",
-            ),
-            self.attach(
-                "values",
-                json.dumps(evidence_json(verdict), indent=2, allow_nan=False),
-                "application/json",
-                "json",
-            ),
+            self.attach("window", json.dumps(window, indent=2), "application/json", "json"),
+            self.attach("values", values, "application/json", "json"),
             self.attach("timeline", timeline_svg(verdict), "image/svg+xml", "svg"),
         ]
-        result_uuid = str(uuid.uuid4())
-        result = _compact(
-            {
-                "uuid": result_uuid,
-                "historyId": _md5(verdict.scenario, verdict.id, verdict.window),
-                "testCaseId": _md5(verdict.id),
-                "fullName": f"sla.{verdict.scenario}.{verdict.id}",
-                "name": f"{verdict.id} [{verdict.scenario}/{verdict.window}]",
-                "description": verdict.description,
-                "status": ALLURE_STATUS[verdict.status],
-                "statusDetails": _compact({"message": verdict.reason}),
-                "stage": "finished",
-                "start": _ms(start),
-                "stop": _ms(stop),
-                "labels": [
-                    {"name": "parentSuite", "value": "sla"},
-                    {"name": "suite", "value": verdict.scenario},
-                    {"name": "feature", "value": f"rule {verdict.rule}"},
-                    {"name": "story", "value": verdict.id},
-                    {"name": "severity", "value": ALLURE_SEVERITY[verdict.severity]},
-                    {"name": "tag", "value": verdict.severity},
-                    {"name": "framework", "value": "chaos-sla-harness"},
-                ],
-                "parameters": [
-                    {"name": "window", "value": verdict.window},
-                    {"name": "threshold", "value": verdict.threshold},
-                    {
-                        "name": "measured",
-                        "value": json.dumps(measured_json(verdict.measured), allow_nan=False),
-                    },
-                ],
-                "steps": [self._step(s) for s in steps] + [self._evidence_step(verdict, start, stop)],
-                "attachments": attachments,
-            }
-        )
-        path = self.directory / f"{result_uuid}-result.json"
-        write_atomic(path, json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False))
-        return path
 
-    def _step(self, step: ReportStep) -> dict[str, Any]:
+    def _step(self, step: ReportStep) -> TestStepResult:
         attachments = [self.attach(step.name, step.detail, "text/plain", "txt")] if step.detail else []
-        return _compact(
-            {
-                "name": step.name,
-                "status": ALLURE_STATUS[step.status],
-                "stage": "finished",
-                "start": _ms(step.start),
-                "stop": _ms(step.stop),
-                "attachments": attachments,
-            }
+        return TestStepResult(
+            name=step.name,
+            status=ALLURE_STATUS[step.status],
+            stage="finished",
+            start=_ms(step.start),
+            stop=_ms(step.stop),
+            attachments=attachments,
         )
 
-    def _evidence_step(self, verdict: Verdict, start: float, stop: float) -> dict[str, Any]:
+    def _evidence_step(self, verdict: Verdict, start: float, stop: float) -> TestStepResult:
         checks = [
-            _compact(
-                {
-                    "name": f"{c.name}: {c.detail}",
-                    "status": ALLURE_STATUS[c.status],
-                    "stage": "finished",
-                    "start": _ms(start),
-                    "stop": _ms(stop),
-                }
+            TestStepResult(
+                name=f"{c.name}: {c.detail}",
+                status=ALLURE_STATUS[c.status],
+                stage="finished",
+                start=_ms(start),
+                stop=_ms(stop),
             )
             for c in verdict.evidence.checks
         ]
-        return _compact(
-            {
-                "name": f"evidence: {verdict.threshold}",
-                "status": ALLURE_STATUS[verdict.status],
-                "stage": "finished",
-                "statusDetails": _compact({"message": verdict.reason}),
-                "start": _ms(start),
-                "stop": _ms(stop),
-                "steps": checks,
-            }
+        return TestStepResult(
+            name=f"evidence: {verdict.threshold}",
+            status=ALLURE_STATUS[verdict.status],
+            statusDetails=_details(verdict.reason),
+            stage="finished",
+            start=_ms(start),
+            stop=_ms(stop),
+            steps=checks,
         )
 
 
 def write_allure(
     directory: Path, verdicts: Sequence[Verdict], steps: Mapping[str, Sequence[ReportStep]] | None = None
-) -> list[Path]:
+) -> list[TestResult]:
     """One result per verdict; ``steps`` maps a scenario name to the runner's steps for it.
 
     The results of an earlier run in ``directory`` are removed first (as allure-pytest's
@@ -191,6 +198,7 @@ def write_allure(
     """
     for stale in [*directory.glob("*-result.json"), *directory.glob("*-attachment.*")]:
         stale.unlink()
-    writer = AllureWriter(directory)
+    # Written first: it creates the directory, and a path that cannot be one fails here as one line.
     write_atomic(directory / "categories.json", json.dumps(CATEGORIES, indent=2))
+    writer = AllureWriter(directory)
     return [writer.write(v, (steps or {}).get(v.scenario, ())) for v in verdicts]

@@ -1,21 +1,32 @@
 """A timeline plot as a self-contained SVG: the scenario's phases as bands (the fault shaded), the
 measured window outlined, the threshold as a dashed line, and the evidence's plot series (or else its
-samples) as lines, single samples as dots."""
+samples) as lines, single samples as dots.
+
+A plot of a state gauge (``Evidence.states`` names its values) is drawn as steps, with the states' names
+on the value axis instead of numbers.
+
+Drawn 760 px wide: Allure shows attachments about 700 to 900 px wide, so the text stays about 10 px or
+more and the legend's labels are cut to what one of its two columns holds.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from xml.sax.saxutils import escape
 
-from harness.metrics.port import Series
+from harness.metrics.port import Sample, Series
 from harness.verdict import Verdict
 from harness.windows import Window
 
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 40, 28, 110
 MAX_SERIES = 10
+LEGEND_CHARS = 50  # what one of the two legend columns holds at this font size
+STATE_SPREAD = 2.0  # px between series in the same state, so that every one of them stays visible
 _PHASE_FILL = {"steady": "#e8f1fb", "fault": "#f8c9c4", "recovery": "#e3f4e1"}
 _PALETTE = (
     "#1f77b4",
@@ -31,7 +42,20 @@ _PALETTE = (
 )
 
 
-LEGEND_CHARS = 50  # what one of the two legend columns holds at this font size
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """The plotted time and value ranges, mapped onto the plot area's pixels."""
+
+    t0: float
+    t1: float
+    v0: float
+    v1: float
+
+    def x(self, t: float) -> float:
+        return LEFT + (t - self.t0) / (self.t1 - self.t0) * (WIDTH - LEFT - RIGHT)
+
+    def y(self, v: float) -> float:
+        return TOP + (1 - (v - self.v0) / (self.v1 - self.v0)) * (HEIGHT - TOP - BOTTOM)
 
 
 def _label(series: Series) -> str:
@@ -57,23 +81,22 @@ def _span(verdict: Verdict, series: Sequence[Series]) -> tuple[float, float]:
     return (low, high) if high > low else (low - 1.0, high + 1.0)
 
 
+def _frame(verdict: Verdict, series: Sequence[Series], states: Sequence[str]) -> _Frame:
+    t0, t1 = _span(verdict, series)
+    values = [p.value for s in series for p in s.finite()]
+    if states:  # every state has its row, half a row of room above and below
+        return _Frame(t0, t1, min([-0.5, *values]), max([len(states) - 0.5, *values]))
+    if verdict.evidence.limit is not None:
+        values.append(verdict.evidence.limit)
+    v0, v1 = (min(0.0, *values), max(values)) if values else (0.0, 1.0)  # from zero: honest proportions
+    return _Frame(t0, t1, v0, v1 + 0.05 * (v1 - v0) if v1 > v0 else v0 + 1.0)
+
+
 def timeline_svg(verdict: Verdict) -> str:
     evidence = verdict.evidence
     series = [s for s in (evidence.plot or evidence.samples) if s.finite()][:MAX_SERIES]
-    t0, t1 = _span(verdict, series)
-    values = [p.value for s in series for p in s.finite()]
-    if evidence.limit is not None:
-        values.append(evidence.limit)
-    v0, v1 = (min(0.0, *values), max(values)) if values else (0.0, 1.0)  # from zero: honest proportions
-    v1 = v1 + 0.05 * (v1 - v0) if v1 > v0 else v0 + 1.0
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def x(t: float) -> float:
-        return LEFT + (t - t0) / (t1 - t0) * plot_w
-
-    def y(v: float) -> float:
-        return TOP + (1 - (v - v0) / (v1 - v0)) * plot_h
-
+    states = evidence.states if evidence.plot else ()  # the names are the plot's, not the raw samples'
+    frame = _frame(verdict, series, states)
     title = f"{verdict.id} [{verdict.scenario}/{verdict.window}]: {verdict.status}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
@@ -81,35 +104,22 @@ def timeline_svg(verdict: Verdict) -> str:
         f"<title>{escape(title)}</title>",
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
         f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>',
+        *(_phase(w, frame) for w in evidence.phases),
     ]
-    parts += [_phase(w, x, plot_h) for w in verdict.evidence.phases]
-    if verdict.evidence.window:
-        w = verdict.evidence.window
+    if evidence.window:
+        w = evidence.window
         parts.append(
-            f'<rect class="window" x="{x(w.start):.1f}" y="{TOP}" width="{max(x(w.end) - x(w.start), 1):.1f}" '
-            f'height="{plot_h}" fill="none" stroke="#333" stroke-dasharray="4 3"/>'
+            f'<rect class="window" x="{frame.x(w.start):.1f}" y="{TOP}" '
+            f'width="{max(frame.x(w.end) - frame.x(w.start), 1):.1f}" '
+            f'height="{HEIGHT - TOP - BOTTOM}" fill="none" stroke="#333" stroke-dasharray="4 3"/>'
         )
-    parts += _axes(t0, t1, v0, v1, x, y)
+    parts += _axes(frame, _value_ticks(frame, states))
     for index, item in enumerate(series):
-        colour = _PALETTE[index % len(_PALETTE)]
-        points = item.finite()
-        if len(points) == 1:
-            parts.append(
-                f'<circle cx="{x(points[0].t):.1f}" cy="{y(points[0].value):.1f}" r="3" fill="{colour}"/>'
-            )
-        else:
-            path = " ".join(f"{x(p.t):.1f},{y(p.value):.1f}" for p in points)
-            parts.append(
-                f'<polyline class="series" points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
-            )
-        legend_y = HEIGHT - BOTTOM + 52 + (index // 2) * 13
-        legend_x = LEFT + (index % 2) * (plot_w // 2)
-        parts.append(
-            f'<rect x="{legend_x}" y="{legend_y - 8}" width="10" height="3" fill="{colour}"/>'
-            f'<text x="{legend_x + 14}" y="{legend_y - 4}">{escape(_label(item))}</text>'
-        )
+        shift = (index - (len(series) - 1) / 2) * STATE_SPREAD if states else 0.0
+        parts.append(_line(item.finite(), frame, _PALETTE[index % len(_PALETTE)], bool(states), shift))
+        parts.append(_legend(index, item))
     if evidence.limit is not None:
-        level = y(evidence.limit)
+        level = frame.y(evidence.limit)
         parts.append(
             f'<line class="limit" x1="{LEFT}" y1="{level:.1f}" x2="{WIDTH - RIGHT}" y2="{level:.1f}" '
             f'stroke="#c00" stroke-dasharray="6 3"/>'
@@ -118,39 +128,76 @@ def timeline_svg(verdict: Verdict) -> str:
         )
     if not series:
         parts.append(
-            f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" text-anchor="middle" fill="#888">'
-            "no samples</text>"
+            f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{(TOP + HEIGHT - BOTTOM) / 2}" '
+            'text-anchor="middle" fill="#888">no samples</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
 
-Scale = Callable[[float], float]
+def _line(points: Sequence[Sample], frame: _Frame, colour: str, steps: bool, shift: float) -> str:
+    if len(points) == 1:
+        return (
+            f'<circle cx="{frame.x(points[0].t):.1f}" cy="{frame.y(points[0].value) + shift:.1f}" r="3" '
+            f'fill="{colour}"/>'
+        )
+    # A state holds from one sample until the next: a slope between two states would show
+    # in-between states that do not exist.
+    xy = [(points[0].t, points[0].value)]
+    for before, after in pairwise(points):
+        xy += [(after.t, before.value), (after.t, after.value)] if steps else [(after.t, after.value)]
+    path = " ".join(f"{frame.x(t):.1f},{frame.y(v) + shift:.1f}" for t, v in xy)
+    kind = "series state" if steps else "series"
+    return f'<polyline class="{kind}" points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>'
 
 
-def _phase(window: Window, x: Scale, plot_h: float) -> str:
+def _legend(index: int, series: Series) -> str:
+    colour = _PALETTE[index % len(_PALETTE)]
+    legend_y = HEIGHT - BOTTOM + 52 + (index // 2) * 13
+    legend_x = LEFT + (index % 2) * ((WIDTH - LEFT - RIGHT) // 2)
+    return (
+        f'<rect x="{legend_x}" y="{legend_y - 8}" width="10" height="3" fill="{colour}"/>'
+        f'<text x="{legend_x + 14}" y="{legend_y - 4}">{escape(_label(series))}</text>'
+    )
+
+
+def _phase(window: Window, frame: _Frame) -> str:
     fill = _PHASE_FILL.get(window.name, "#eeeeee")
-    left, right = x(window.start), x(window.end)
+    left, right = frame.x(window.start), frame.x(window.end)
     return (
         f'<rect class="phase-{escape(window.name)}" x="{left:.1f}" y="{TOP}" width="{max(right - left, 0):.1f}" '
-        f'height="{plot_h}" fill="{fill}"/>'
+        f'height="{HEIGHT - TOP - BOTTOM}" fill="{fill}"/>'
         f'<text x="{(left + right) / 2:.1f}" y="{TOP + 12}" text-anchor="middle" fill="#555">'
         f"{escape(window.name)}</text>"
     )
 
 
-def _axes(t0: float, t1: float, v0: float, v1: float, x: Scale, y: Scale) -> list[str]:
+def _value_ticks(frame: _Frame, states: Sequence[str]) -> list[tuple[float, str]]:
+    if states:
+        return list(enumerate(states))
+    return [(v, _tick(v)) for v in (frame.v0 + (frame.v1 - frame.v0) * i / 4 for i in range(5))]
+
+
+def _axes(frame: _Frame, ticks: Sequence[tuple[float, str]]) -> list[str]:
     bottom = HEIGHT - BOTTOM
     parts = [
         f'<line x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}" stroke="#333"/>',
         f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}" stroke="#333"/>',
     ]
     for i in range(5):
-        t = t0 + (t1 - t0) * i / 4
+        t = frame.t0 + (frame.t1 - frame.t0) * i / 4
         anchor = "start" if i == 0 else "end" if i == 4 else "middle"
-        parts.append(f'<text x="{x(t):.1f}" y="{bottom + 14}" text-anchor="{anchor}">{_clock(t)}</text>')
-        v = v0 + (v1 - v0) * i / 4
-        parts.append(f'<text x="{LEFT - 4}" y="{y(v) + 4:.1f}" text-anchor="end">{_tick(v)}</text>')
+        parts.append(
+            f'<text x="{frame.x(t):.1f}" y="{bottom + 14}" text-anchor="{anchor}">{_clock(t)}</text>'
+        )
+    for value, text in ticks:
+        level = frame.y(value)
+        parts.append(
+            f'<line x1="{LEFT}" y1="{level:.1f}" x2="{WIDTH - RIGHT}" y2="{level:.1f}" stroke="#000" '
+            f'stroke-opacity="0.08"/>'
+            f'<text class="value-tick" x="{LEFT - 4}" y="{level + 4:.1f}" text-anchor="end">'
+            f"{escape(text)}</text>"
+        )
     parts.append(
         f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2}" y="{bottom + 28}" text-anchor="middle" '
         f'fill="#555">time (UTC)</text>'

@@ -1,10 +1,13 @@
-"""Report shapes: verdicts.json exactly, JUnit counts, Allure results in allure-commons' own field names."""
+"""Report shapes: verdicts.json exactly, JUnit counts, Allure results written by allure-commons' logger
+with one identity per scenario, objective and window, and the timeline plot."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 
 import attr
 import pytest
@@ -16,6 +19,7 @@ from harness.analyzers.circuit_breaker import run as breaker
 from harness.metrics.fake import FakeMetricsSource
 from harness.metrics.port import Sample, Series
 from harness.reports import ReportStep, write_reports
+from harness.reports.allure import write_allure
 from harness.reports.svg import timeline_svg
 from harness.verdict import Check, Evidence, Finding, Verdict
 
@@ -147,12 +151,13 @@ def test_allure_results_use_allure_commons_field_names(written):
     by_name = {}
     for path in results:
         result = _strict(path.read_text())
-        assert path.name == f"{result['uuid']}-result.json"
+        assert result["uuid"] and result["testCaseId"] == result["historyId"]
         assert set(result) <= _fields(model2.TestResult)
         for label in result["labels"]:
             assert set(label) <= _fields(model2.Label)
         for parameter in result["parameters"]:
             assert set(parameter) <= _fields(model2.Parameter)
+            assert parameter["excluded"] is True  # the identity is the testCaseId alone
         for step in result["steps"]:
             assert set(step) <= _fields(model2.TestStepResult)
         for attachment in result["attachments"]:
@@ -190,6 +195,54 @@ def test_timeline_svg_shades_the_fault_and_plots_the_series():
     fault = next(e for e in root.iter(f"{ns}rect") if e.get("class") == "phase-fault")
     assert float(fault.get("width")) > 0
     assert len([e for e in root.iter(f"{ns}polyline")]) >= 1
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _ticks(root: ET.Element) -> list[str]:
+    return [e.text or "" for e in root.iter(f"{SVG}text") if e.get("class") == "value-tick"]
+
+
+def _xy(polyline: ET.Element) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in (p.split(",") for p in polyline.get("points", "").split())]
+
+
+def test_timeline_svg_names_the_states_of_a_state_gauge_and_draws_them_as_steps():
+    root = ET.fromstring(timeline_svg(verdicts()[1]))
+    assert _ticks(root) == ["closed", "open", "half-open"]
+    lines = [e for e in root.iter(f"{SVG}polyline") if e.get("class") == "series state"]
+    assert lines
+    for line in lines:
+        points = _xy(line)
+        assert len({round(y) for _, y in points}) > 1  # the breaker changed state
+        # steps: each segment is level (a state held) or upright (a change), never a slope
+        assert all(a[0] == b[0] or a[1] == b[1] for a, b in pairwise(points))
+
+
+def test_timeline_svg_of_a_plain_series_has_numbers_on_its_value_axis():
+    series = Series((("job", "a"),), tuple(Sample(TL.whole.start + i, 0.5 * i) for i in range(5)))
+    evidence = Evidence(window=TL.fault, phases=TL.phases, plot=(series,), states=())
+    root = ET.fromstring(timeline_svg(stamp(Finding("pass", 1.0, "< 9", "fine", evidence), "plain")))
+    assert _ticks(root)[0] == "0" and all(t.replace(".", "").isdigit() for t in _ticks(root))
+    assert [e.get("class") for e in root.iter(f"{SVG}polyline")] == ["series"]
+
+
+def test_allure_identity_is_distinct_per_scenario_objective_and_window_and_stable_across_runs(tmp_path):
+    base = verdicts()[4]  # the same objective (and measured value) everywhere: only the identity differs
+    keys = [("redis-kill", "whole"), ("redis-kill", "fault"), ("redis-pause", "whole"), ("db-kill", "whole")]
+    same = [dataclasses.replace(base, scenario=s, window=w) for s, w in keys]
+    other = dataclasses.replace(base, id="other")
+    runs = []
+    for night in ("one", "two"):
+        write_allure(tmp_path / night, [*same, other])
+        results = [_strict(p.read_text()) for p in (tmp_path / night).glob("*-result.json")]
+        runs.append({r["name"]: (r["testCaseId"], r["historyId"]) for r in results})
+    assert runs[0] == runs[1]  # stable: every night the same test and the same history line
+    assert len(runs[0]) == 5
+    assert (
+        len({case for case, _ in runs[0].values()}) == len({history for _, history in runs[0].values()}) == 5
+    )
 
 
 def test_timeline_svg_without_samples_says_so():
