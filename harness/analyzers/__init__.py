@@ -15,6 +15,7 @@ from harness.analyzers import (
     concurrency_limit,
     memory_limits,
     no_cascade,
+    ollama_limits,
     promql,
     required_metrics,
     response_time,
@@ -31,6 +32,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             required_metrics.ANALYZER,
             memory_limits.ANALYZER,
             concurrency_limit.ANALYZER,
+            ollama_limits.ANALYZER,
         )
     }
 )

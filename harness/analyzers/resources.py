@@ -38,9 +38,10 @@ def grouped(recorder: Recorder, context: AnalysisContext, query: str, by: Sequen
     return {s.key(by): s.finite() for s in answer if s.finite()}
 
 
-def resolution_check(context: AnalysisContext) -> Check | None:
-    """An ``error`` check when the window holds too few scrapes to judge a budget at every scrape."""
-    reason = scrape_guard(context.window, context.scrape_interval, context.min_scrapes)
+def resolution_check(context: AnalysisContext, timing: float | None = None) -> Check | None:
+    """An ``error`` check when the window holds too few scrapes to judge a budget at every scrape (or the
+    scrape interval is coarser than ``timing``)."""
+    reason = scrape_guard(context.window, context.scrape_interval, context.min_scrapes, timing)
     return Check("resolution", "error", reason) if reason else None
 
 
@@ -86,3 +87,14 @@ def oom_check(name: str, samples: Sequence[Sample], window: Window, metric: str 
 def mib(value: float) -> str:
     """Bytes as MiB for a reader (the reference stack's limits are MiB)."""
     return f"{value / 1024**2:.1f} MiB"
+
+
+def at_most(name: str, samples: Sequence[Sample], bound: float, window: Window, what: str) -> Check:
+    """Pass when ``what`` (a gauge's samples) stays at or under ``bound`` at every scrape; fail naming the
+    peak and when; error when there is no sample."""
+    if not samples:
+        return Check(name, "error", f"no {what} in window '{window.name}'")
+    top = peak(samples)
+    if top.value <= bound:
+        return Check(name, "pass", f"{what} at most {top.value:g} (limit {bound:g})")
+    return Check(name, "fail", f"{what} {top.value:g} at {when(top.t, window)}, above {bound:g}")

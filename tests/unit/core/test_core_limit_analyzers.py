@@ -8,6 +8,8 @@ from core_synth import context, counter, every_scrape, timeline
 
 from harness.analyzers.concurrency_limit import ConcurrencyLimitParams
 from harness.analyzers.concurrency_limit import run as concurrency_limit
+from harness.analyzers.ollama_limits import OllamaLimitsParams
+from harness.analyzers.ollama_limits import run as ollama_limits
 from harness.metrics.fake import FakeMetricsSource
 from harness.verdict import Figure
 
@@ -121,3 +123,109 @@ def test_concurrency_params_are_checked():
         'agent_inflight_requests{job="agents"}'
         in ConcurrencyLimitParams(selector='job="agents"').queries(("service",))["inflight"]
     )
+
+
+# ---- ollama_limits (rule 12.1)
+
+OLLAMA = OllamaLimitsParams()
+OQ = OLLAMA.queries("service")
+REFERENCE_OLLAMA = {
+    "num_parallel": 2,
+    "requests_inflight": 2,
+    "max_loaded_models": 1,
+    "loaded_models": 1,
+    "queue_depth": 5,
+    "max_queue": 16,
+    "cpus": 1.0,
+    "cpu_use": 0.97,
+}
+
+
+def put_ollama(fake: FakeMetricsSource, rejected: tuple[float, ...] = (), **changes: float) -> None:
+    """The model server's gauges, one unlabelled series each (the queries aggregate), every scrape."""
+    for name, value in {**REFERENCE_OLLAMA, **changes}.items():
+        fake.put(OQ[name], {}, every_scrape(WINDOW, value))
+    fake.put(OQ["rejected"], {}, counter(WINDOW, rejected))
+
+
+def test_reference_model_server_passes_and_reports_refusals():
+    fake = FakeMetricsSource()
+    put_ollama(fake, rejected=(30, 31))
+    finding = judge(ollama_limits, OLLAMA, fake)
+    assert finding.status == "pass", finding.reason
+    measured = figures(finding)
+    assert (measured["peak_inflight"], measured["rejected"], measured["cpu_limit"]) == (2, 2, 1.0)
+    assert "queue length at most 5 (limit 16); 2 refused past it" in [
+        c.detail for c in finding.evidence.checks
+    ]
+    assert 'max(ollama_requests_inflight{service="ollama"})' in finding.evidence.queries
+    assert any("rate(container_cpu_usage_seconds_total{" in q for q in finding.evidence.queries)
+
+
+def test_eight_parallel_generations_fail():
+    fake = FakeMetricsSource()
+    put_ollama(fake, num_parallel=8, requests_inflight=6)  # the ollama-parallel-8 mutant under load
+    finding = judge(ollama_limits, OLLAMA, fake)
+    assert finding.status == "fail"
+    assert (
+        "ollama num_parallel: reported parallelism 8 at 0 s into 'whole' (22:13:20 UTC), above 2"
+        in finding.reason
+    )
+    assert "ollama in flight: generations in flight 6" in finding.reason
+
+
+def test_a_second_loaded_model_fails():
+    fake = FakeMetricsSource()
+    put_ollama(fake, max_loaded_models=3, loaded_models=2)
+    finding = judge(ollama_limits, OLLAMA, fake)
+    assert finding.status == "fail"
+    assert "model limit 3" in finding.reason and "models loaded 2" in finding.reason
+
+
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"cpus": 0.0}, "no CPU limit (quota 0 = unlimited)"),
+        ({"cpus": 8.0, "cpu_use": 3.0}, "CPU limit (cores) 8"),
+        ({"cpu_use": 1.4}, "CPU use (cores) 1.4"),
+    ],
+)
+def test_cpu_without_or_above_its_limit_fails(changes, words):
+    fake = FakeMetricsSource()
+    put_ollama(fake, **changes)
+    finding = judge(ollama_limits, OLLAMA, fake)
+    assert finding.status == "fail"
+    assert words in finding.reason
+
+
+def test_a_queue_longer_than_its_bound_fails():
+    fake = FakeMetricsSource()
+    put_ollama(fake, queue_depth=40)
+    finding = judge(ollama_limits, OLLAMA, fake)
+    assert finding.status == "fail"
+    assert "queue length 40" in finding.reason and "above 16" in finding.reason
+
+
+def test_missing_model_server_or_container_series_are_errors():
+    finding = judge(ollama_limits, OLLAMA, FakeMetricsSource())
+    assert finding.status == "error"
+    assert "no reported parallelism in window 'whole'" in finding.reason
+    assert "no container_spec_cpu_quota" in finding.reason
+    assert "no ollama_max_queue" in finding.reason
+
+
+def test_a_cpu_rate_range_finer_than_two_scrapes_is_an_error():
+    fake = FakeMetricsSource(scrape_interval=5.0)
+    put_ollama(fake, num_parallel=8)
+    finding = judge(ollama_limits, OllamaLimitsParams(cpu_rate_range=5.0), fake, scrape=5.0)
+    assert finding.status == "error"
+    assert "coarser than the 2.5 s" in finding.reason
+
+
+def test_ollama_names_follow_the_params():
+    queries = OllamaLimitsParams(service="llm", prefix="llm_", service_label="job").queries("service")
+    assert queries["requests_inflight"] == 'max(llm_requests_inflight{job="llm"})'
+    assert 'container_label_com_docker_compose_service="llm"' in queries["cpu_use"]
+    assert "[20000ms]" in queries["cpu_use"]
+    with pytest.raises(ValueError, match="max_parallel"):
+        OllamaLimitsParams(max_parallel=0)
