@@ -90,6 +90,7 @@ class LintConfig:
     healthcheck: HealthcheckSpec = HealthcheckSpec()
     restart: RestartSpec = RestartSpec()
     publish_on_loopback: frozenset[str] = frozenset()  # tiers or service names allowed on 127.0.0.1 (3.2)
+    service_tiers: Mapping[str, str] = field(default_factory=dict)  # tiers of unlabelled services, by name
     port_ranges: Mapping[str, tuple[PortRange, ...]] = field(
         default_factory=lambda: {
             "infrastructure": _ranges("10000-10099"),
@@ -269,6 +270,17 @@ def _parse_port_ranges(node: object) -> dict[str, tuple[PortRange, ...]]:
     }
 
 
+def _parse_service_tiers(node: object) -> dict[str, str]:
+    body = _mapping(node, "lint.service_tiers")
+    return {name: _value(body, name, "lint.service_tiers", _tier) for name in body}
+
+
+def _tier(value: object) -> str:
+    if value not in TIERS:
+        raise ValueError(f"unknown tier {value!r} (tiers: {', '.join(TIERS)})")
+    return str(value)
+
+
 def _spec(node: object, name: str, base: T, parsers: Mapping[str, Callable[[Any], Any]]) -> T:
     body = _mapping(node, name, set(parsers))
     return replace(base, **{k: _value(body, k, name, parsers[k]) for k in body})  # type: ignore[type-var]
@@ -321,6 +333,7 @@ _LINT_KEYS: dict[str, Callable[[LinedDict, str, LintConfig], dict[str, Any]]] = 
         )
     },
     "publish_on_loopback": _simple("publish_on_loopback", lambda v: frozenset(_strings(v))),
+    "service_tiers": lambda lint, key, _config: {"service_tiers": _parse_service_tiers(lint[key])},
     "port_ranges": lambda lint, key, _config: {"port_ranges": _parse_port_ranges(lint[key])},
     "forbidden_ports": _simple("forbidden_ports", _ports),
     "gateway_only_ports": _simple("gateway_only_ports", _ports),

@@ -163,13 +163,21 @@ def _image_name(image: str | None) -> str:
 def infer_tier(
     name: str, image: str | None, environment: Mapping[str, Located[str | None]]
 ) -> tuple[str, str]:
-    """A tier for a service without the label, and why (image first, then name, then its priority)."""
+    """A tier for a service without the label, and why (image first, then name, then its priority).
+
+    Never the gateway: the gateway is exempt from rules 3.2, 5.1, 5.2, 9.1 and 12.2, and a name must not
+    grant that. A service named like one is judged as infrastructure (the gateway's default pool)."""
     for source, text in (("image", _image_name(image)), ("name", name.lower())):
         if not text:
             continue
         tokens = re.split(r"[^a-z0-9]+", text)
         for tier, words in _INFERENCE:
             word = next((w for w in words if any(t.startswith(w) for t in tokens)), None)
+            if word and tier == "gateway":
+                return "infrastructure", (
+                    f"inferred from {source} {word!r} as infrastructure, not the gateway: label it "
+                    f"{TIER_LABEL}: gateway"
+                )
             if word:
                 return tier, f"inferred from {source} {word!r}"
     for key in ("PRIORITY", "PHASE_PRIORITY", "AGENT_PRIORITY"):
@@ -317,6 +325,30 @@ def _label(labels: LinedDict, key: str) -> Located[str] | None:
     return None if value is None else Located(str(value).strip(), key_loc(labels, key))
 
 
+def _tier(
+    name: str,
+    labels: LinedDict,
+    image: str | None,
+    environment: Mapping[str, Located[str | None]],
+    loc: Loc,
+    config: LintConfig,
+) -> tuple[Located[str], str | None]:
+    """The service's tier and, when it was inferred, why: its label, else lint.service_tiers, else inferred."""
+    label = _label(labels, TIER_LABEL)
+    if label is not None:
+        if label.value not in TIERS:
+            raise InputError(
+                label.loc.file,
+                label.loc.line,
+                f"services.{name}: label {TIER_LABEL}={label.value!r} is not a tier ({', '.join(TIERS)})",
+            )
+        return label, None
+    if name in config.service_tiers:
+        return Located(config.service_tiers[name], loc), None
+    value, why = infer_tier(name, image, environment)
+    return Located(value, loc), why
+
+
 def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> Service:
     what = f"services.{name}"
     if not isinstance(service, LinedDict):
@@ -328,19 +360,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
     environment = _environment(service, what)
     labels = mapping_field(service, "labels", what)
 
-    tier_label = _label(labels, TIER_LABEL)
-    tier_inferred = None
-    if tier_label is not None:
-        if tier_label.value not in TIERS:
-            raise InputError(
-                tier_label.loc.file,
-                tier_label.loc.line,
-                f"{what}: label {TIER_LABEL}={tier_label.value!r} is not a tier ({', '.join(TIERS)})",
-            )
-        tier = tier_label
-    else:
-        value, tier_inferred = infer_tier(name, image.value if image else None, environment)
-        tier = Located(value, loc)
+    tier, tier_inferred = _tier(name, labels, image.value if image else None, environment, loc, config)
     pool = _label(labels, POOL_LABEL)
     if pool is None:
         from_tier = config.pool_for_tier(tier.value)

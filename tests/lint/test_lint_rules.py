@@ -453,7 +453,7 @@ def test_config_can_tighten_a_rule(tmp_path: Path) -> None:
     [
         ("db", "bitnami/postgresql:15", "infrastructure"),
         ("metrics", "prom/node-exporter:v1", "monitoring"),
-        ("edge", "library/haproxy:2.6", "gateway"),
+        ("edge", "library/haproxy:2.6", "infrastructure"),  # a gateway only by label or configuration
         ("llm", "ollama/ollama", "critical"),
         ("hongkong-app", "example/app:1", "standard"),
         ("kong-database", "postgres:13-alpine", "infrastructure"),  # the image speaks first

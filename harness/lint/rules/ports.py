@@ -38,18 +38,15 @@ def port_uses(service: Service) -> Iterator[PortUse]:
 
 
 def may_publish_on_loopback(service: Service, config: LintConfig) -> bool:
-    """Whether 3.2's configuration lets this service (by tier or by name) publish on 127.0.0.1."""
-    return service.tier.value in config.publish_on_loopback or service.name in config.publish_on_loopback
+    """Whether 3.2's configuration lets this service (by labelled tier or by name) publish on 127.0.0.1;
+    an inferred tier grants nothing."""
+    by_tier = service.tier.value in config.publish_on_loopback and not service.tier_inferred
+    return by_tier or service.name in config.publish_on_loopback
 
 
 def check_publishing(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     for service in model.services:
         if service.tier.value == "gateway":
-            if service.tier_inferred and service.ports:
-                yield warning(
-                    "3.2", service, service.ports[0].loc,
-                    f"publishes ports as the gateway{service.tier_note()}: label sutazai.tier: gateway if it is",
-                )  # fmt: skip
             continue
         for located in service.ports:
             spec = located.value

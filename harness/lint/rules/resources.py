@@ -71,8 +71,8 @@ def tier_cores(config: LintConfig, tier: str) -> frozenset[int]:
 def check_pinning(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     host = config.host_cores or 1
     for service in model.services:
-        if service.tier.value not in config.cpu_affinity:
-            continue  # monitoring and the gateway may run on any core
+        if service.tier.value not in config.cpu_affinity and not service.tier_inferred:
+            continue  # monitoring and the gateway may run on any core, once labelled so
         allowed = tier_cores(config, service.tier.value)
         expected = f"tier {service.tier.value} may use cores {format_cores(allowed)} on this {host}-core host"
         if service.cpuset is None:
