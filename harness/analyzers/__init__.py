@@ -14,6 +14,7 @@ from harness.analyzers import (
     circuit_breaker,
     concurrency_limit,
     memory_limits,
+    model_pool,
     no_cascade,
     ollama_limits,
     promql,
@@ -33,6 +34,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             memory_limits.ANALYZER,
             concurrency_limit.ANALYZER,
             ollama_limits.ANALYZER,
+            model_pool.ANALYZER,
         )
     }
 )

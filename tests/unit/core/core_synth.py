@@ -269,3 +269,34 @@ def every_scrape(window: Window, value: float | Gauge, scrape: float = 1.0) -> l
 def counter(window: Window, events: Sequence[float], scrape: float = 1.0) -> list[tuple[float, float]]:
     """A counter sampled every scrape that counts one at each offset in ``events``."""
     return every_scrape(window, lambda offset: float(sum(1 for e in events if e <= offset)), scrape)
+
+
+@dataclass
+class PoolAgent:
+    """A simulated LRU model pool (rule 4.1) asked for one model a second, as an agent exports it."""
+
+    limit: float = 64 * 1024**2
+    size: float = 24 * 1024**2
+    evict: bool = True
+
+    def simulate(self, window: Window, asked: Sequence[str]) -> dict[str, list[tuple[float, float]]]:
+        resident: list[str] = []
+        loads = evictions = 0
+        out: dict[str, list[tuple[float, float]]] = {
+            k: [] for k in ("usage", "limit", "models", "loads", "evictions")
+        }
+        for second in range(int(window.duration) + 1):
+            # a scrape at each second sees the pool before that second's request
+            now = {"usage": len(resident) * self.size, "limit": self.limit, "models": len(resident)}
+            for name, value in {**now, "loads": loads, "evictions": evictions}.items():
+                out[name].append((window.start + second, float(value)))
+            model = asked[second] if second < len(asked) else None
+            if model is None or model in resident:
+                resident = [m for m in resident if m != model] + ([model] if model else [])
+                continue
+            while self.evict and resident and (len(resident) + 1) * self.size > self.limit:
+                resident.pop(0)
+                evictions += 1
+            resident.append(model)
+            loads += 1
+        return out

@@ -4,10 +4,12 @@ behaviour fails, too little data is an error."""
 from __future__ import annotations
 
 import pytest
-from core_synth import context, counter, every_scrape, timeline
+from core_synth import PoolAgent, context, counter, every_scrape, timeline
 
 from harness.analyzers.concurrency_limit import ConcurrencyLimitParams
 from harness.analyzers.concurrency_limit import run as concurrency_limit
+from harness.analyzers.model_pool import ModelPoolParams
+from harness.analyzers.model_pool import run as model_pool
 from harness.analyzers.ollama_limits import OllamaLimitsParams
 from harness.analyzers.ollama_limits import run as ollama_limits
 from harness.metrics.fake import FakeMetricsSource
@@ -229,3 +231,105 @@ def test_ollama_names_follow_the_params():
     assert "[20000ms]" in queries["cpu_use"]
     with pytest.raises(ValueError, match="max_parallel"):
         OllamaLimitsParams(max_parallel=0)
+
+
+# ---- model_pool (rule 4.1)
+
+POOL = ModelPoolParams()
+CYCLE = ["tinyllama", "phi", "llama3.2"] * 10  # three models, two fit in 64 MiB at 24 MiB each
+
+
+def put_pool(
+    fake: FakeMetricsSource,
+    agent: PoolAgent,
+    asked: list[str],
+    service: str = "agent-orchestrator",
+    params: ModelPoolParams = POOL,
+    oom_at: tuple[float, ...] = (),
+) -> None:
+    queries = params.queries(("service",))
+    for name, samples in agent.simulate(WINDOW, asked).items():
+        fake.put(queries[name], {"service": service}, samples)
+    if "oom" in queries:
+        fake.put(queries["oom"], {params.container_label: service}, counter(WINDOW, oom_at))
+
+
+def test_an_lru_pool_that_evicts_passes_with_its_figures():
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(), CYCLE)
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "pass", finding.reason
+    measured = figures(finding)
+    assert measured["capacity[agent-orchestrator]"] == 2
+    assert measured["peak_usage[agent-orchestrator]"] == 48 * 1024**2
+    assert measured["loads[agent-orchestrator]"] == 30
+    assert measured["evictions[agent-orchestrator]"] >= 28
+    assert any("agent_model_pool_bytes" in q for q in finding.evidence.queries)
+
+
+def test_a_pool_never_pressed_passes_with_the_eviction_check_skipped():
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(), ["tinyllama"] * 30)
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "pass", finding.reason
+    skipped = [c for c in finding.evidence.checks if c.status == "skipped"]
+    assert skipped and "they fit, eviction not exercised" in skipped[0].detail
+
+
+def test_a_pool_that_never_evicts_fails_over_budget_and_on_evictions():
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(evict=False), CYCLE[:3])  # the model-pool-no-evict mutant
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "fail"
+    assert "agent-orchestrator budget: over budget at" in finding.reason
+    assert "72.0 MiB of a 64.0 MiB budget" in finding.reason
+    assert "0 resident + 3 loads into a pool of 2 model(s) needed 1 eviction(s), saw 0" in finding.reason
+
+
+def test_an_oom_kill_of_the_pools_container_fails():
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(), CYCLE, oom_at=(20.0,))
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "fail"
+    assert "agent-orchestrator oom: 1 OOM event(s), at 20 s into 'whole'" in finding.reason
+
+
+def test_the_model_servers_pool_is_the_same_check_in_models():
+    params = ModelPoolParams(
+        selector='service="ollama"',
+        usage_metric="ollama_loaded_models",
+        limit_metric="ollama_max_loaded_models",
+        models_metric="ollama_loaded_models",
+        loads_metric="ollama_model_loads_total",
+        evictions_metric="ollama_model_evictions_total",
+        unloads_metric="ollama_model_expirations_total",
+    )
+    good, bad = FakeMetricsSource(), FakeMetricsSource()
+    put_pool(good, PoolAgent(limit=1, size=1), CYCLE, "ollama", params)
+    put_pool(bad, PoolAgent(limit=1, size=1, evict=False), CYCLE, "ollama", params)
+    assert judge(model_pool, params, good).status == "pass"
+    failed = judge(model_pool, params, bad)
+    assert failed.status == "fail"
+    assert "ollama budget: over budget" in failed.reason and "3 of a 1 budget" in failed.reason
+
+
+def test_a_missing_budget_or_pool_series_is_an_error():
+    fake = FakeMetricsSource()
+    queries = POOL.queries(("service",))
+    fake.put(queries["usage"], {"service": "agent-indexer"}, every_scrape(WINDOW, 0))
+    fake.put(queries["oom"], {POOL.container_label: "agent-indexer"}, every_scrape(WINDOW, 0))
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "error"
+    assert "no agent_model_pool_limit_bytes: the pool's budget cannot be read" in finding.reason
+    empty = judge(model_pool, POOL, FakeMetricsSource())
+    assert empty.status == "error"
+    assert "no series for max by (service) (agent_model_pool_bytes)" in empty.reason
+
+
+def test_a_zero_budget_fails_and_too_few_scrapes_is_an_error():
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(limit=0), [])
+    assert "no budget (agent_model_pool_limit_bytes 0)" in judge(model_pool, POOL, fake).reason
+    coarse = judge(model_pool, POOL, fake, scrape=30.0)
+    assert coarse.status == "error"
+    assert "fewer than 4 scrapes" in coarse.reason

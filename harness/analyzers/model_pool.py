@@ -1,0 +1,171 @@
+"""Rule 4.1, model loading with pooling: each model pool stays within its budget and evicts (LRU) when
+more models are asked for than fit, and its container is never OOM-killed.
+
+Per pool (``by``, default the service label), over the window:
+
+1. at every scrape the pool's usage (``usage_metric``) is at most the budget it reports (``limit_metric``;
+   a budget of 0 or none: fail);
+2. evictions: the models that fit are ``capacity = budget // model size`` (a model's size is usage /
+   models at a scrape holding one); when the models resident at the start plus the loads in the window
+   exceed it, ``evictions_metric`` (plus ``unloads_metric``, unloads that also make room) must have risen
+   by at least the excess, else the pool grew past its budget or refused to load. No load, or loads that
+   fit: the check is ``skipped`` (not exercised);
+3. no OOM event of the pool's container (``oom_metric``, the container whose ``container_label`` is the
+   first ``by`` label's value; empty: not checked).
+
+The agents' defaults judge ``agent_model_pool_*`` in bytes. The model server's pool is the same check in
+models: ``usage_metric: ollama_loaded_models``, ``limit_metric: ollama_max_loaded_models``,
+``models_metric: ollama_loaded_models``, ``loads_metric: ollama_model_loads_total``,
+``evictions_metric: ollama_model_evictions_total``, ``unloads_metric: ollama_model_expirations_total``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text
+from harness.analyzers.resources import (
+    COMPOSE_SERVICE,
+    OOM_EVENTS,
+    grouped,
+    mib,
+    missing_check,
+    oom_check,
+    peak,
+    resolution_check,
+    rises,
+    vector,
+    when,
+)
+from harness.metrics.counters import value_at
+from harness.metrics.port import Sample
+from harness.verdict import Check, Figure, Finding
+from harness.windows import Window
+
+Series = dict[str, tuple[Sample, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPoolParams:
+    selector: str = ""
+    by: tuple[str, ...] | None = None
+    usage_metric: str = "agent_model_pool_bytes"
+    limit_metric: str = "agent_model_pool_limit_bytes"
+    models_metric: str = "agent_model_pool_models"
+    loads_metric: str = "agent_model_pool_loads_total"
+    evictions_metric: str = "agent_model_pool_evictions_total"
+    unloads_metric: str = ""
+    oom_metric: str = OOM_EVENTS
+    container_label: str = COMPOSE_SERVICE
+
+    def queries(self, by: tuple[str, ...]) -> dict[str, str]:
+        group = ", ".join(by)
+        metrics = {
+            "usage": self.usage_metric,
+            "limit": self.limit_metric,
+            "models": self.models_metric,
+            "loads": self.loads_metric,
+            "evictions": self.evictions_metric,
+            "unloads": self.unloads_metric,
+        }
+        own = {name: f"max by ({group}) ({vector(m, self.selector)})" for name, m in metrics.items() if m}
+        if not self.oom_metric:
+            return own
+        container = self.container_label
+        present = container + '!=""'
+        return {**own, "oom": f"max by ({container}) ({vector(self.oom_metric, present)})"}
+
+
+def describe(p: ModelPoolParams) -> str:
+    oom = ", no OOM kill" if p.oom_metric else ""
+    return (
+        f"{p.usage_metric} within {p.limit_metric} at every scrape, LRU evictions when loads exceed it{oom}"
+    )
+
+
+def run(context: AnalysisContext, params: ModelPoolParams) -> Finding:
+    recorder = Recorder(context.source)
+    threshold = describe(params)
+    guard = resolution_check(context)
+    if guard:
+        return conclude([guard], threshold, recorder.evidence(context, []), "")
+    by = context.group_by(params.by)
+    queries = params.queries(by)
+    data = {name: grouped(recorder, context, q, by) for name, q in queries.items() if name != "oom"}
+    if not data["usage"]:
+        missing = missing_check(queries["usage"], context.window, "does the selector match the pools?")
+        return conclude([missing], threshold, recorder.evidence(context, []), "")
+    ooms = grouped(recorder, context, queries["oom"], (params.container_label,)) if "oom" in queries else {}
+    checks: list[Check] = []
+    figures: list[Figure] = []
+    for key in sorted(data["usage"]):
+        pool = _Pool(key_text(key), {name: data[name].get(key, ()) for name in data}, params, context.window)
+        checks.extend([pool.budget(), pool.evictions()])
+        if "oom" in queries:
+            container = ((params.container_label, key[0][1]),) if key else ()
+            checks.append(oom_check(pool.name, ooms.get(container, ()), context.window, params.oom_metric))
+        figures.extend(pool.figures)
+    plot = recorder.range(queries["usage"], context.window, context.step)
+    return conclude(checks, threshold, recorder.evidence(context, figures, plot), "no pool")
+
+
+def _amount(value: float) -> str:
+    """Bytes as MiB, counts (of models) as they are."""
+    return mib(value) if value >= 1024**2 else f"{value:g}"
+
+
+class _Pool:
+    """The checks of one pool; collects its figures on the way."""
+
+    def __init__(self, name: str, data: Series, params: ModelPoolParams, window: Window) -> None:
+        self.name, self.data, self.p, self.window = name, data, params, window
+        self.figures: list[Figure] = []
+
+    def figure(self, what: str, value: float) -> None:
+        self.figures.append(Figure(f"{what}[{self.name}]", value))
+
+    def budget(self) -> Check:
+        name, usage, limit = f"{self.name} budget", self.data["usage"], self.data["limit"]
+        if not limit:
+            return Check(name, "error", f"no {self.p.limit_metric}: the pool's budget cannot be read")
+        if any(s.value <= 0 for s in limit):
+            return Check(name, "fail", f"no budget ({self.p.limit_metric} 0)")
+        over = [s for s in usage if s.value > (value_at(limit, s.t) or limit[0].value)]
+        top = peak(over or usage)
+        allowed = value_at(limit, top.t) or limit[0].value
+        self.figure("peak_usage", top.value)
+        self.figure("budget", allowed)
+        detail = f"{_amount(top.value)} of a {_amount(allowed)} budget at {when(top.t, self.window)}"
+        if over:
+            return Check(name, "fail", f"over budget at {len(over)} scrape(s): {detail}")
+        return Check(name, "pass", f"at most {detail}")
+
+    def evictions(self) -> Check:
+        name, d, p = f"{self.name} evictions", self.data, self.p
+        absent = [
+            m for m, k in ((p.loads_metric, "loads"), (p.evictions_metric, "evictions")) if not d.get(k)
+        ]
+        if absent or not d.get("models") or not d["limit"]:
+            what = ", ".join(absent) or f"{p.models_metric} or {p.limit_metric}"
+            return Check(name, "error", f"no {what}: evictions cannot be judged")
+        loads = sum(s.value for s in rises(d["loads"]))
+        made_room = sum(s.value for s in rises(d["evictions"]) + rises(d.get("unloads", ())))
+        self.figure("loads", loads)
+        self.figure("evictions", made_room)
+        sizes = [u.value / m for u in d["usage"] if (m := value_at(d["models"], u.t) or 0) > 0]
+        if loads == 0 or not sizes:
+            return Check(name, "skipped", f"{loads:g} loads, no model resident: eviction not exercised")
+        capacity = math.floor(min(s.value for s in d["limit"]) / max(sizes) + 1e-9)
+        resident = d["models"][0].value
+        excess = resident + loads - capacity
+        self.figure("capacity", capacity)
+        asked = f"{resident:g} resident + {loads:g} loads into a pool of {capacity} model(s)"
+        if excess <= 0:
+            return Check(name, "skipped", f"{asked}: they fit, eviction not exercised")
+        if made_room >= excess:
+            return Check(name, "pass", f"{asked}: {made_room:g} evicted")
+        return Check(name, "fail", f"{asked} needed {excess:g} eviction(s), saw {made_room:g}")
+
+
+ANALYZER = AnalyzerSpec("model_pool", ModelPoolParams, run, describe)
