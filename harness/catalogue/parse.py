@@ -265,10 +265,14 @@ def _scenario_names(node: Fields, scenarios: dict[str, Scenario]) -> tuple[tuple
     if node.raw("scenarios") == "all":
         return tuple(scenarios), False
     names = node.strings("scenarios")
-    for name in names:
+    if not names:
+        raise node.error("scenarios", "an empty list judges nothing: name at least one scenario, or all")
+    for index, name in enumerate(names):
         if name not in scenarios:
             known = ", ".join(scenarios)
             raise node.error("scenarios", f"unknown scenario '{name}' (known: {known}, or all)")
+        if name in names[:index]:
+            raise node.error("scenarios", f"scenario '{name}' is named twice")
     return names, True
 
 

@@ -103,6 +103,16 @@ def test_lint_sections_are_accepted_as_they_are():
             9,
             ["unknown scenario 'redis-kil'"],
         ),
+        (
+            GOOD.replace("scenarios: [redis-kill]", "scenarios: []"),
+            9,
+            ["scenarios: an empty list judges nothing"],
+        ),
+        (
+            GOOD.replace("scenarios: [redis-kill]", "scenarios: [redis-kill, redis-kill]"),
+            9,
+            ["objectives[breaker].scenarios: scenario 'redis-kill' is named twice"],
+        ),
         (GOOD.replace("threshold: 1}", "threshold: lots}"), 19, ["threshold", "expected a number"]),
         (
             GOOD.replace("tolerance: 1500ms", "tolerance: soon"),
