@@ -34,6 +34,8 @@ VERSION = 1
 LINT_SECTIONS = ("pools", "lint")
 """Top-level sections owned by the static lint: accepted here, validated there."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+"""A Prometheus label name: anything else would make every query of every objective invalid PromQL."""
 
 
 def load_catalogue(path: str | Path) -> Catalogue:
@@ -75,10 +77,17 @@ def _defaults(node: Fields) -> Defaults:
         load=_load(load, base.load) if load else base.load,
         windows=_windows(windows, base.windows) if windows else base.windows,
         min_scrapes_per_window=node.integer("min_scrapes_per_window", base.min_scrapes_per_window, minimum=2),
-        service_label=node.string("service_label", base.service_label),
+        service_label=_label_name(node, "service_label", base.service_label),
     )
     node.finish()
     return defaults
+
+
+def _label_name(node: Fields, key: str, default: str) -> str:
+    label = node.string(key, default)
+    if not _LABEL.match(label):
+        raise node.error(key, f"expected a Prometheus label name (letters, digits, '_'), got {show(label)}")
+    return label
 
 
 def _endpoints(node: Fields) -> Endpoints:

@@ -153,6 +153,11 @@ def test_lint_sections_are_accepted_as_they_are():
         ),
         (GOOD.replace("version: 1", "version: 1\ndefaults: {prometheus: {url: localhost}}"), 2, ["url"]),
         (
+            GOOD.replace("version: 1", "version: 1\ndefaults: {service_label: compose service}"),
+            2,
+            ["defaults.service_label: expected a Prometheus label name", "'compose service'"],
+        ),
+        (
             GOOD.replace("version: 1", 'version: 1\ndefaults: {prometheus: {url: "http://[::1"}}'),
             2,
             ["defaults.prometheus.url: expected an http:// or https:// URL, got 'http://[::1': Invalid IPv6"],
