@@ -14,6 +14,7 @@ from harness.analyzers import (
     circuit_breaker,
     concurrency_limit,
     memory_limits,
+    memory_pools,
     model_pool,
     no_cascade,
     ollama_limits,
@@ -35,6 +36,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             concurrency_limit.ANALYZER,
             ollama_limits.ANALYZER,
             model_pool.ANALYZER,
+            memory_pools.ANALYZER,
         )
     }
 )

@@ -8,6 +8,8 @@ from core_synth import context, counter, every_scrape, timeline
 
 from harness.analyzers.memory_limits import MemoryLimitsParams
 from harness.analyzers.memory_limits import run as memory_limits
+from harness.analyzers.memory_pools import MemoryPoolsParams
+from harness.analyzers.memory_pools import run as memory_pools
 from harness.analyzers.resources import COMPOSE_SERVICE
 from harness.metrics.fake import FakeMetricsSource
 from harness.verdict import Figure
@@ -180,3 +182,101 @@ def test_a_selector_narrows_every_query():
     assert all('container_label_sutazai_tier="standard"' in q for q in params.queries().values())
     with pytest.raises(ValueError, match="reservation_min"):
         MemoryLimitsParams(reservation_min=0.8, reservation_max=0.7)
+
+
+# ---- memory_pools (rule 1.3)
+
+POOLS = MemoryPoolsParams()
+REFERENCE_POOLS = {  # service -> (pool, peak working set in MiB), the reference stack's shape
+    "redis": ("infrastructure", 40),
+    "postgres": ("infrastructure", 120),
+    "ollama": ("agent-critical", 300),
+    "agent-orchestrator": ("agent-critical", 150),
+    "agent-summarizer": ("agent-standard", 150),
+    "prometheus": ("monitoring", 200),
+}
+
+
+def put_pooled(fake: FakeMetricsSource, members=REFERENCE_POOLS, params: MemoryPoolsParams = POOLS) -> None:
+    for service, (pool, peak_mib) in members.items():
+        labels = {params.container_label: service, "name": f"refstack_{service}_1"}
+        if pool:
+            labels[params.pool_label] = pool
+        fake.put(params.query(), labels, every_scrape(BASELINE.whole, lambda t, p=peak_mib: p * MIB * t / 40))
+
+
+def judge_pools(fake: FakeMetricsSource, params: MemoryPoolsParams = POOLS, scrape: float | None = 1.0):
+    return memory_pools(context(fake, "whole", BASELINE, scrape=scrape), params)
+
+
+def test_reference_pools_pass_with_their_summed_peaks():
+    fake = FakeMetricsSource()
+    put_pooled(fake)
+    finding = judge_pools(fake)
+    assert finding.status == "pass", finding.reason
+    measured = figures(finding)
+    assert measured["peak[pool agent-critical]"] == pytest.approx(450 * MIB)
+    assert measured["budget[pool infrastructure]"] == 12 * 1024**3
+    assert measured["peak[all pools]"] == pytest.approx(960 * MIB)
+    assert measured["budget[all pools]"] == 28 * 1024**3  # 29.38 GiB divided, 1.38 GiB held back
+    assert finding.threshold.startswith("each pool's working sets within its budget (infrastructure 12 GiB")
+
+
+def test_a_pool_over_its_budget_fails_summing_its_containers_at_each_scrape():
+    params = MemoryPoolsParams(
+        budgets={"agent-critical": frozenset({"400m"}), "infrastructure": frozenset({"1g"})}
+    )
+    fake = FakeMetricsSource()
+    put_pooled(
+        fake, {k: v for k, v in REFERENCE_POOLS.items() if v[0] in ("agent-critical", "infrastructure")}
+    )
+    finding = judge_pools(fake, params)
+    assert finding.status == "fail"
+    assert (
+        "pool agent-critical: peak 450.0 MiB of the 400.0 MiB budget at 40 s into 'whole'" in finding.reason
+    )
+    assert "infrastructure" not in finding.reason
+
+
+def test_using_the_emergency_reserve_fails_even_when_each_pool_holds():
+    params = MemoryPoolsParams(total="1g", reserve="200m")
+    fake = FakeMetricsSource()
+    put_pooled(fake)
+    finding = judge_pools(fake, params)
+    assert finding.status == "fail"
+    assert "all pools: peak 960.0 MiB of the 824.0 MiB outside the reserve" in finding.reason
+
+
+def test_a_container_in_no_pool_or_an_unknown_pool_fails_naming_it():
+    fake = FakeMetricsSource()
+    put_pooled(fake, {**REFERENCE_POOLS, "gateway": ("", 20), "cache": ("scratch", 20)})
+    finding = judge_pools(fake)
+    assert finding.status == "fail"
+    assert "gateway pool: draws from no pool" in finding.reason
+    assert "cache pool: draws from pool 'scratch', which has no budget" in finding.reason
+
+
+def test_the_pools_mapping_places_services_the_labels_do_not():
+    params = MemoryPoolsParams(pools={"infrastructure": frozenset({"gateway"})})
+    fake = FakeMetricsSource()
+    put_pooled(fake, {**REFERENCE_POOLS, "gateway": ("", 20)}, params)
+    finding = judge_pools(fake, params)
+    assert finding.status == "pass", finding.reason
+    assert figures(finding)["peak[pool infrastructure]"] == pytest.approx(180 * MIB)
+
+
+def test_pools_without_data_or_scrapes_are_errors():
+    empty = judge_pools(FakeMetricsSource())
+    assert empty.status == "error"
+    assert "no series for max by (container_label_com_docker_compose_service, name" in empty.reason
+    fake = FakeMetricsSource()
+    put_pooled(fake)
+    assert judge_pools(fake, scrape=None).status == "error"
+
+
+def test_pool_sizes_are_parsed_as_the_lint_parses_them():
+    assert MemoryPoolsParams(budgets={"a": frozenset({"1.5g"})}).budget_bytes() == {"a": int(1.5 * 1024**3)}
+    with pytest.raises(ValueError, match="reserve: not a size"):
+        MemoryPoolsParams(reserve="lots")
+    with pytest.raises(ValueError, match="budgets: pool 'a' needs exactly one size"):
+        MemoryPoolsParams(budgets={"a": frozenset({"1g", "2g"})})
