@@ -116,52 +116,65 @@ class _Reader:
         return None if value is None else self.instant(value, where)
 
 
+def _step(r: _Reader, raw: Any, at: str) -> ReportStep:
+    step = r.mapping(raw, at)
+    status = step.get("status", "pass")
+    if status not in STATUSES:
+        raise r.fail(f"{at}.status", f"expected one of {', '.join(STATUSES)}")
+    start, stop = r.instant(step.get("start"), f"{at}.start"), r.instant(step.get("stop"), f"{at}.stop")
+    if stop < start:
+        raise r.fail(f"{at}.stop", f"stops at {stop:.3f}, before it starts ({start:.3f})")
+    return ReportStep(
+        r.string(step.get("name"), f"{at}.name"), start, stop, status, str(step.get("detail", ""))
+    )
+
+
+def _scenario(r: _Reader, raw: Any, where: str) -> ScenarioRecord:
+    item = r.mapping(raw, where)
+    marks_raw = r.mapping(item.get("marks"), f"{where}.marks")
+    marks = PhaseMarks(
+        r.instant(marks_raw.get("steady_start"), f"{where}.marks.steady_start"),
+        r.instant(marks_raw.get("end"), f"{where}.marks.end"),
+        r.optional_instant(marks_raw.get("fault_start"), f"{where}.marks.fault_start"),
+        r.optional_instant(marks_raw.get("fault_end"), f"{where}.marks.fault_end"),
+    )
+    try:
+        ScenarioTimeline.from_marks(marks)
+    except ValueError as exc:
+        raise r.fail(f"{where}.marks", str(exc)) from exc
+    steps = r.items(item.get("steps", []), f"{where}.steps")
+    return ScenarioRecord(
+        r.string(item.get("name"), f"{where}.name"),
+        marks,
+        tuple(_step(r, step, f"{where}.steps[{number}]") for number, step in enumerate(steps)),
+    )
+
+
 def parse_run_record(document: Any, path: str) -> RunRecord:
     r = _Reader(path)
     top = r.mapping(document, "run record")
-    if top.get("version") != VERSION:
-        raise r.fail("version", f"expected {VERSION}, got {top.get('version')!r}")
+    version = top.get("version")
+    if isinstance(version, bool) or version != VERSION:
+        raise r.fail("version", f"expected {VERSION}, got {json.dumps(version)[:40]}")
     graph = {
         r.string(service, "graph"): frozenset(
             r.string(d, f"graph.{service}") for d in r.items(deps, f"graph.{service}")
         )
         for service, deps in r.mapping(top.get("graph", {}), "graph").items()
     }
-    scenarios = []
+    scenarios: dict[str, int] = {}
+    records = []
     for index, raw in enumerate(r.items(top.get("scenarios"), "scenarios")):
-        where = f"scenarios[{index}]"
-        item = r.mapping(raw, where)
-        marks_raw = r.mapping(item.get("marks"), f"{where}.marks")
-        marks = PhaseMarks(
-            r.instant(marks_raw.get("steady_start"), f"{where}.marks.steady_start"),
-            r.instant(marks_raw.get("end"), f"{where}.marks.end"),
-            r.optional_instant(marks_raw.get("fault_start"), f"{where}.marks.fault_start"),
-            r.optional_instant(marks_raw.get("fault_end"), f"{where}.marks.fault_end"),
-        )
-        try:
-            ScenarioTimeline.from_marks(marks)
-        except ValueError as exc:
-            raise r.fail(f"{where}.marks", str(exc)) from exc
-        steps = []
-        for number, step_raw in enumerate(r.items(item.get("steps", []), f"{where}.steps")):
-            at = f"{where}.steps[{number}]"
-            step = r.mapping(step_raw, at)
-            status = step.get("status", "pass")
-            if status not in STATUSES:
-                raise r.fail(f"{at}.status", f"expected one of {', '.join(STATUSES)}")
-            start, stop = (
-                r.instant(step.get("start"), f"{at}.start"),
-                r.instant(step.get("stop"), f"{at}.stop"),
+        record = _scenario(r, raw, f"scenarios[{index}]")
+        # Judged twice, a scenario's verdicts would share their ids in every report.
+        if record.name in scenarios:
+            first = scenarios[record.name]
+            raise r.fail(
+                f"scenarios[{index}].name", f"'{record.name}' is recorded twice (first at scenarios[{first}])"
             )
-            if stop < start:
-                raise r.fail(f"{at}.stop", f"stops at {stop:.3f}, before it starts ({start:.3f})")
-            steps.append(
-                ReportStep(
-                    r.string(step.get("name"), f"{at}.name"), start, stop, status, str(step.get("detail", ""))
-                )
-            )
-        scenarios.append(ScenarioRecord(r.string(item.get("name"), f"{where}.name"), marks, tuple(steps)))
-    return RunRecord(tuple(scenarios), MappingProxyType(graph))
+        scenarios[record.name] = index
+        records.append(record)
+    return RunRecord(tuple(records), MappingProxyType(graph))
 
 
 def load_run_record(path: str | Path) -> RunRecord:

@@ -66,6 +66,11 @@ def test_round_trip(tmp_path):
     ("change", "words"),
     [
         (lambda d: d.update(version=2), "version: expected 1"),
+        (lambda d: d.update(version=True), "version: expected 1, got true"),
+        (
+            lambda d: d["scenarios"].append(d["scenarios"][0]),
+            "scenarios[2].name: 'baseline' is recorded twice",
+        ),
         (
             lambda d: d["scenarios"][1]["marks"].update(end="soon"),
             "scenarios[1].marks.end: expected unix seconds",
