@@ -7,6 +7,9 @@ findings of that rule only.
 from __future__ import annotations
 
 import copy
+import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +121,43 @@ def warnings(report: Report, rule: str, service_name: str | None = None) -> list
         for f in of_rule(report, rule, service_name)
         if f.severity is Severity.WARNING and f.suppressed is None
     ]
+
+
+# `docker-compose config` prints mem_limit and deploy.resources as written; what a container gets, and
+# some refusals (an undeclared network), are decided when the project is built (compose/project.py), for
+# `up` as here. This asks docker-compose 1.x's own code, under the interpreter its script runs on, without
+# a Docker engine.
+_V1_PROBE = """
+import json, sys
+from compose.cli.command import project_from_options
+from compose.config.errors import ConfigurationError
+try:
+    app = project_from_options(".", {"--file": [sys.argv[1]]}).get_service("app")
+except ConfigurationError as exc:
+    print(json.dumps({"refused": str(exc)}))
+else:
+    keys = ("mem_limit", "mem_reservation", "cpus")
+    print(json.dumps({**{k: app.options.get(k) for k in keys}, "scale": app.scale_num}))
+"""
+
+
+def _v1_interpreter() -> str | None:
+    compose = shutil.which("docker-compose")
+    if compose is None:
+        return None
+    first = Path(compose).read_bytes()[:200].split(b"\n", 1)[0]
+    return first[2:].decode().strip() if first.startswith(b"#!") and b"python" in first else None
+
+
+V1_PYTHON = _v1_interpreter()
+
+
+def docker_compose_1_service(path: str) -> dict[str, Any]:
+    """Service ``app`` of the compose file as docker-compose 1.x builds it, or ``{"refused": why}``."""
+    assert V1_PYTHON is not None
+    done = subprocess.run(
+        [V1_PYTHON, "-c", _V1_PROBE, path],
+        capture_output=True, text=True, timeout=60, check=True, cwd=Path(path).parent,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

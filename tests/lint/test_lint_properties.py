@@ -3,7 +3,6 @@ keys resolve like the installed docker-compose 1.29."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -14,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from _lint_support import CONFIG, write
+from _lint_support import CONFIG, V1_PYTHON, docker_compose_1_service, write
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -188,22 +187,6 @@ def test_merge_agrees_with_docker_compose_config(workdir: Path, overrides: list[
 
 # --- resource keys resolved like docker-compose 1.29 ----------------------------------------------
 
-# `docker-compose config` prints mem_limit and deploy.resources as written; what a container gets is
-# decided when the project is built (compose/project.py), for `up` as here. This asks docker-compose's
-# own code, under the interpreter its script runs on, without a Docker engine.
-_V1_PROBE = """
-import json, sys
-from compose.cli.command import project_from_options
-from compose.config.errors import ConfigurationError
-try:
-    app = project_from_options(".", {"--file": [sys.argv[1]]}).get_service("app")
-except ConfigurationError as exc:
-    print(json.dumps({"refused": str(exc)}))
-else:
-    keys = ("mem_limit", "mem_reservation", "cpus")
-    print(json.dumps({**{k: app.options.get(k) for k in keys}, "scale": app.scale_num}))
-"""
-
 MEMORY = st.sampled_from(["256m", "512M", "1g", "1536m"])
 CPUS = st.sampled_from(["0.5", "1.5", "2"])
 RESOURCES = st.fixed_dictionaries({}, optional={"memory": MEMORY, "cpus": CPUS})
@@ -228,35 +211,16 @@ RESOURCE_KEYS = st.fixed_dictionaries(
 )
 
 
-def _v1_interpreter() -> str | None:
-    if COMPOSE is None:
-        return None
-    first = Path(COMPOSE).read_bytes()[:200].split(b"\n", 1)[0]
-    return first[2:].decode().strip() if first.startswith(b"#!") and b"python" in first else None
-
-
-V1_PYTHON = _v1_interpreter()
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(V1_PYTHON is None, reason="docker-compose 1.x is not installed")
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(keys=RESOURCE_KEYS)
 @example(keys={"mem_limit": "1g", "cpus": 0.25, "deploy": {"resources": {"limits": {"cpus": "1.5"}}}})
 def test_limits_resolve_like_docker_compose_1(workdir: Path, keys: dict[str, Any]) -> None:
-    assert V1_PYTHON is not None
     path = str(
         write(workdir / "limits.yml", {"version": "3.8", "services": {"app": {"image": "img/a:1", **keys}}})
     )
-    done = subprocess.run(
-        [V1_PYTHON, "-c", _V1_PROBE, path],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        cwd=workdir,
-    )
-    theirs = json.loads(done.stdout)
+    theirs = docker_compose_1_service(path)
     config = replace(CONFIG, compose="v1")
     if "refused" in theirs:
         with pytest.raises(InputError):

@@ -5,14 +5,25 @@ entry point (``harness.cli.main``)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from _lint_support import good_stack, service, with_service, write
+from _lint_support import (
+    CONFIG,
+    V1_PYTHON,
+    docker_compose_1_service,
+    good_stack,
+    service,
+    with_service,
+    write,
+)
 
 from harness.cli import main
+from harness.errors import InputError
+from harness.lint.loader import load_compose
 
 HOST_12 = "lint:\n  cpu_affinity: {host_cores: 12}\n"
 
@@ -165,6 +176,27 @@ def test_service_names_compose_refuses(
     path = write(tmp_path / "compose.yml", with_service(name, service()))
     marker = "? ''" if name == "" else f"{name}:"  # how yaml writes an empty key
     _refused(capsys, path, marker, shown)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(V1_PYTHON is None, reason="docker-compose 1.x is not installed")
+@pytest.mark.parametrize(
+    "app",
+    [
+        {"memory_limit": "1g"},
+        {"networks": ["nowhere"]},
+        {"depends_on": {"db": {"condition": "service_ready"}}},
+        {"depends_on": ["nowhere"]},
+        {"scale": 2, "deploy": {"replicas": 2}},
+    ],
+)
+def test_docker_compose_1_refuses_these_too(tmp_path: Path, app: dict[str, Any]) -> None:
+    path = str(
+        write(tmp_path / "compose.yml", {"services": {"app": {"image": "a", **app}, "db": {"image": "b"}}})
+    )
+    assert "refused" in docker_compose_1_service(path)
+    with pytest.raises(InputError):
+        load_compose([path], {}, replace(CONFIG, compose="v1"))
 
 
 # --- a requested report file holds the input error ----------------------------------------------
