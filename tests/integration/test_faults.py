@@ -1,5 +1,6 @@
 """Container faults on the real engine: two throwaway sleepers in project "faulttest", every fault proven,
-held, reverted; a SIGKILLed process that held a pause, cleaned by the sweep; nothing left behind."""
+held, reverted; a SIGKILLed process that held a pause, cleaned by the sweep; a stopped container started by
+the state sweep only if its restart policy says it always runs; nothing left behind."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from harness.catalogue.model import FaultSpec
 from harness.commands import clean
 from harness.faults import FaultRefused, Journal, applied, build_fault, sweep
 from harness.stack import Stack
+from harness.state import STATE_DIR_ENV
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -113,7 +115,10 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_a_sigkilled_run_leaves_a_pause_that_clean_removes(stack: Stack, tmp_path: Path) -> None:
+def test_a_sigkilled_run_leaves_a_pause_that_clean_removes(
+    stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "state"))  # clean's lock: never the user's folder
     journal = Journal(tmp_path / "faults-in-force.json")
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, stack.container("beta").id, str(journal.path)],
@@ -143,3 +148,24 @@ def test_the_state_sweep_unpauses_what_no_journal_lists(stack: Stack, tmp_path: 
     report = sweep(Journal(tmp_path / "none.json"), stack, None, settle_timeout=20)
     assert report.ok and report.cleaned == (f"unpaused container {stack.container('alpha').name}",)
     assert running(stack, "alpha")
+
+
+def test_the_state_sweep_starts_a_stopped_container_only_if_it_always_runs(
+    stack: Stack, tmp_path: Path
+) -> None:
+    alpha = stack.container("alpha")
+    nothing = Journal(tmp_path / "none.json")
+    try:
+        alpha.kill()
+        report = sweep(nothing, stack, None, settle_timeout=20)
+        assert report.ok and report.cleaned == ()  # on-failure: it may exit by design
+        assert not running(stack, "alpha")
+        alpha.update(restart_policy={"Name": "unless-stopped"})
+        report = sweep(nothing, stack, None, settle_timeout=20)
+        assert report.ok and report.cleaned == (
+            f"started container {alpha.name} (stopped, though it always runs)",
+        )
+        assert running(stack, "alpha")
+    finally:
+        alpha.update(restart_policy={"Name": "on-failure", "MaximumRetryCount": 3})
+        alpha.start()
