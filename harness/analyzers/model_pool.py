@@ -155,7 +155,8 @@ class _Pool:
         self.figure("evictions", made_room)
         sizes = [u.value / m for u in d["usage"] if (m := value_at(d["models"], u.t) or 0) > 0]
         if loads == 0 or not sizes:
-            return Check(name, "skipped", f"{loads:g} loads, no model resident: eviction not exercised")
+            why = "no model loaded" if loads == 0 else f"{loads:g} loads but no model resident at a scrape"
+            return Check(name, "skipped", f"{why} in the window: eviction not exercised")
         capacity = math.floor(min(s.value for s in d["limit"]) / max(sizes) + 1e-9)
         resident = d["models"][0].value
         excess = resident + loads - capacity
