@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from harness.lint.config import LintConfig
+from harness.lint.config import LintConfig, RestartSpec
 from harness.lint.findings import Finding
-from harness.lint.model import ComposeModel, Located
+from harness.lint.model import ComposeModel, Located, RestartPolicy, Service
 from harness.lint.rules.base import error, seconds, warning
 
 # What Docker uses when a healthcheck leaves a field out.
@@ -63,6 +63,75 @@ def check_healthchecks(model: ComposeModel, config: LintConfig) -> Iterator[Find
 _ON_FAILURE = re.compile(r"^on-failure(?::(\d+))?$")
 
 
+def _policy_findings(
+    service: Service, policy: RestartPolicy, spec: RestartSpec, limit: str
+) -> Iterator[Finding]:
+    """deploy.restart_policy: on-failure with bounded attempts; delay and window as the rule's."""
+    condition = policy.condition.value if policy.condition else "any"
+    if condition != "on-failure":
+        where = policy.condition.loc if policy.condition else policy.loc
+        yield error(
+            "2.3", service, where, f"restart_policy condition {condition} restarts forever (rule: {limit})"
+        )
+    elif policy.max_attempts is None:
+        yield error(
+            "2.3", service, policy.loc, f"restart_policy without max_attempts retries forever (rule: {limit})"
+        )
+    elif policy.max_attempts.value == 0:
+        yield error(
+            "2.3", service, policy.max_attempts.loc, f"max_attempts 0 means unlimited (rule: {limit})"
+        )
+    elif policy.max_attempts.value > spec.max_attempts:
+        yield error(
+            "2.3",
+            service,
+            policy.max_attempts.loc,
+            f"max_attempts {policy.max_attempts.value} (rule: <= {spec.max_attempts})",
+        )
+    differences = [
+        f"{name} {seconds(value.value) if value else 'not set'} (rule {seconds(wanted)})"
+        for name, value, wanted in (
+            ("delay", policy.delay, spec.delay),
+            ("window", policy.window, spec.window),
+        )
+        if value is None or abs(value.value - wanted) > 1e-9
+    ]
+    if differences:
+        yield warning("2.3", service, policy.loc, "restart_policy " + ", ".join(differences))
+
+
+def _restart_findings(
+    service: Service, restart: Located[str] | None, spec: RestartSpec, limit: str
+) -> Iterator[Finding]:
+    """The plain ``restart:`` key, when no deploy.restart_policy is written."""
+    if restart is None or restart.value in ("no", "unless-stopped", ""):
+        shown = f"restart: {restart.value}" if restart else "no restart policy"
+        where = restart.loc if restart else service.loc
+        yield error("2.3", service, where, f"{shown} (rule: deploy.restart_policy {limit})")
+        return
+    match = _ON_FAILURE.match(restart.value)
+    if match is None:
+        if restart.value != "always":  # always is reported whatever else is written
+            yield error("2.3", service, restart.loc, f"unknown restart policy {restart.value!r}")
+        return
+    attempts = match.group(1)
+    if attempts is None or int(attempts) > spec.max_attempts or int(attempts) == 0:
+        yield error(
+            "2.3",
+            service,
+            restart.loc,
+            f"restart: {restart.value} is unbounded or over {spec.max_attempts} attempts",
+        )
+    else:
+        yield warning(
+            "2.3",
+            service,
+            restart.loc,
+            f"restart: {restart.value} cannot set the rule's delay {seconds(spec.delay)} and window "
+            f"{seconds(spec.window)}: use deploy.restart_policy",
+        )
+
+
 def check_restart(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
     spec = config.restart
     limit = f"on-failure with max_attempts <= {spec.max_attempts}"
@@ -71,84 +140,21 @@ def check_restart(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
         restart, policy = service.restart, service.restart_policy
         if restart is not None and restart.value == "always":
             yield error("2.3", service, restart.loc, f"restart: always restarts forever (rule: {limit})")
-        if policy is not None:
-            condition = policy.condition.value if policy.condition else "any"
-            where = policy.condition.loc if policy.condition else policy.loc
-            if condition != "on-failure":
-                yield error(
-                    "2.3",
-                    service,
-                    where,
-                    f"restart_policy condition {condition} restarts forever (rule: {limit})",
-                )
-            elif policy.max_attempts is None:
-                yield error(
-                    "2.3",
-                    service,
-                    policy.loc,
-                    f"restart_policy without max_attempts retries forever (rule: {limit})",
-                )
-            elif policy.max_attempts.value == 0:
-                yield error(
-                    "2.3", service, policy.max_attempts.loc, f"max_attempts 0 means unlimited (rule: {limit})"
-                )
-            elif policy.max_attempts.value > spec.max_attempts:
-                yield error(
-                    "2.3",
-                    service,
-                    policy.max_attempts.loc,
-                    f"max_attempts {policy.max_attempts.value} (rule: <= {spec.max_attempts})",
-                )
-            differences = [
-                f"{name} {seconds(value.value) if value else 'not set'} (rule {seconds(wanted)})"
-                for name, value, wanted in (
-                    ("delay", policy.delay, spec.delay),
-                    ("window", policy.window, spec.window),
-                )
-                if value is None or abs(value.value - wanted) > 1e-9
-            ]
-            if differences:
-                yield warning("2.3", service, policy.loc, "restart_policy " + ", ".join(differences))
-            if policy.delay or policy.window:
-                timed.append(service)
+        if policy is None:
+            yield from _restart_findings(service, restart, spec, limit)
             continue
-        match = _ON_FAILURE.match(restart.value) if restart else None
-        if restart is None or restart.value in ("no", "unless-stopped", ""):
-            shown = f"restart: {restart.value}" if restart else "no restart policy"
-            yield error(
-                "2.3",
-                service,
-                restart.loc if restart else service.loc,
-                f"{shown} (rule: deploy.restart_policy {limit})",
-            )
-        elif match and restart is not None:
-            attempts = match.group(1)
-            if attempts is None or int(attempts) > spec.max_attempts or int(attempts) == 0:
-                yield error(
-                    "2.3",
-                    service,
-                    restart.loc,
-                    f"restart: {restart.value} is unbounded or over {spec.max_attempts} attempts",
-                )
-            else:
-                yield warning(
-                    "2.3",
-                    service,
-                    restart.loc,
-                    f"restart: {restart.value} cannot set the rule's delay {seconds(spec.delay)} and window "
-                    f"{seconds(spec.window)}: use deploy.restart_policy",
-                )
-        elif restart is not None and restart.value != "always":
-            yield error("2.3", service, restart.loc, f"unknown restart policy {restart.value!r}")
+        yield from _policy_findings(service, policy, spec, limit)
+        if policy.delay or policy.window:
+            timed.append(service)
     if timed:
-        names = ", ".join(s.name for s in timed)
         first = timed[0]
         assert first.restart_policy is not None
         yield warning(
             "2.3",
             first,
             first.restart_policy.loc,
-            f"plain Compose ignores restart_policy delay and window (only Swarm honours them); set on: {names}",
+            "plain Compose ignores restart_policy delay and window (only Swarm honours them); set on: "
+            + ", ".join(s.name for s in timed),
         )
 
 
