@@ -138,3 +138,12 @@ def test_merged_keys_overridden_by_written_ones_are_not_duplicates() -> None:
     assert data["use"] == {"p": 3, "q": 1, "r": 4}
     assert data["again"] == {"p": 3, "q": 5}
     assert data["use"].line_of("r") == 6 and data["use"].line_of("p") == 3
+
+
+@pytest.mark.parametrize(
+    ("document", "line"),
+    [("a: 1\nuse:\n  <<: 1\n", 3), ("a: &a {p: 1}\nuse:\n  <<: [*a,\n    2]\n", 4)],
+)
+def test_a_merge_of_anything_but_mappings_names_its_line(document: str, line: int) -> None:
+    with pytest.raises(InputError, match=rf"^t\.yml:{line}: << merges a mapping or a list of mappings only$"):
+        load_text(document, "t.yml")
