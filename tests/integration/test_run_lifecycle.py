@@ -113,6 +113,7 @@ def test_a_second_run_on_a_busy_stack_exits_2_naming_the_holder_and_touches_noth
         assert " -m harness run --stack " in refusal[-1] and " UTC" in refusal[-1]
         written = list((tmp_path / "second").rglob("*")) if (tmp_path / "second").exists() else []
         assert written == [], "a refused run must write no reports (the folder may be the holder's)"
+        assert first.poll() is None and stack.containers(), "the refused run touched the holder's stack"
         # Ctrl-C while the first is still waiting for health: it takes down what it brought up.
         first.send_signal(signal.SIGINT)
         _, said = first.communicate(timeout=120)
