@@ -147,7 +147,12 @@ def _init(environment: Environment, **_: object) -> None:
     GatewayUser.network_timeout = GatewayUser.connection_timeout = options.request_timeout
     _start_reporting(environment, options.pushgateway_url, options.load_run_id, options.progress_file)
     parent = expected_parent(os.environ)
-    if parent is not None:
+    if parent is not None and orphaned(parent):
+        # Started through a wrapper (or the harness is already gone): watching would quit at once.
+        log.warning(
+            "LOAD_PARENT_PID=%d is not this process's parent (%d): not watching it", parent, os.getppid()
+        )
+    elif parent is not None:
         gevent.spawn(_quit_when_orphaned, parent)
 
 

@@ -4,7 +4,8 @@ Locust runs in a session of its own, so a SIGKILLed harness would leave it loadi
 --run-time ran out, and a run started right after would be judged under double load. The harness passes
 its pid in LOAD_PARENT_PID; when this process's parent is no longer that pid (the kernel re-parents an
 orphan to init or a subreaper), the harness is gone. Comparing the parent pid, rather than probing the
-harness's pid, cannot be fooled by the pid being reused.
+harness's pid, cannot be fooled by the pid being reused. It needs the harness to be Locust's direct
+parent: when it is not at the start (a wrapper in between), the locustfile does not watch.
 
 Free of Locust and gevent, like pushmetrics.py, so the unit tests can import it.
 """

@@ -64,3 +64,23 @@ def test_locust_quits_within_seconds_of_its_harness_being_killed(tmp_path: Path)
         launcher.kill()
         if start_time(locust) == started:
             os.killpg(locust, 9)
+
+
+def test_locust_does_not_watch_a_parent_it_does_not_have(tmp_path: Path) -> None:
+    # Started through a wrapper, say: watching would stop the load at once.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("LOCUST_", "LOAD_", "PUSHGATEWAY_"))}
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "locust", "-f", str(LOAD_DIR / "locustfile.py"), "--headless"),
+            *("-u", "1", "-t", "3s", "--host", "http://127.0.0.1:9"),
+        ],
+        env={**clean, "LOAD_PARENT_PID": "1"},
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "LOAD_PARENT_PID=1 is not this process's parent" in result.stderr
+    assert "is gone: stopping the load" not in result.stderr
+    assert time.monotonic() - started >= 3
