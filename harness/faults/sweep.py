@@ -80,11 +80,15 @@ def _sweep_loads(journal: Journal, cleaned: list[str], errors: list[str]) -> Non
                 cleaned.append(
                     f"stopped the load of run {load.run_id} (pid {load.pid}, harness pid {load.owner})"
                 )
+        except LoadError as exc:
+            errors.append(str(exc))
+            continue  # still running: its entry stays for the next sweep
+        try:
             if load.pushgateway_url:
                 delete_group(load.pushgateway_url, load.run_id)
                 cleaned.append(f"deleted the Pushgateway group of run {load.run_id}")
         except LoadError as exc:
-            errors.append(str(exc))
+            errors.append(str(exc))  # the process is gone: clean's stale-group sweep can still get it
         try:
             journal.remove_load(load)
         except FaultError as exc:
@@ -111,6 +115,7 @@ def _sweep_containers(
             elif (
                 _always_runs(container)
                 and not state.get("Running")
+                and not state.get("Restarting")  # Docker is bringing it back itself
                 and ensure_running(container, settle_timeout)
             ):
                 cleaned.append(f"started container {container.name} (stopped, though it always runs)")

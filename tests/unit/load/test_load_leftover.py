@@ -4,14 +4,16 @@ Pushgateway group deleted), never a process that merely reuses its pid."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from test_load_locust_driver import LEVEL, settings
 
 from harness.faults import Journal, sweep
-from harness.load import LocustLoad
+from harness.load import LoadError, LocustLoad
 from harness.load.process import LoadProcess, is_running, record, start_time, stop_leftover
 
 
@@ -79,4 +81,27 @@ def test_a_load_that_already_ended_still_has_its_group_deleted(tmp_path: Path, p
     )
     report = sweep(journal, None, None)
     assert report.cleaned == ("deleted the Pushgateway group of run ended",)
+    assert journal.loads() == []
+
+
+def test_a_load_that_cannot_be_stopped_keeps_its_entry_and_a_failed_delete_is_reported(
+    tmp_path: Path, pushgateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(tmp_path / "j.json")
+    stuck = LoadProcess(pid=1, started=1, run_id="stuck", pushgateway_url=pushgateway.url, owner=1)
+    journal.add_load(stuck)
+
+    def cannot_stop(process: LoadProcess) -> bool:
+        raise LoadError(f"timed out waiting for load {process.run_id} to die")
+
+    # harness.faults.sweep is also the name of the function the package exports: fetch the module.
+    monkeypatch.setattr(importlib.import_module("harness.faults.sweep"), "stop_leftover", cannot_stop)
+    report = sweep(journal, None, None)
+    assert report.errors == ("timed out waiting for load stuck to die",)
+    assert journal.loads() == [stuck] and pushgateway.requests == []
+
+    monkeypatch.undo()
+    pushgateway.status = 500
+    report = sweep(journal, None, None)  # pid 1 never has start time 1: not signalled, already gone
+    assert len(report.errors) == 1 and "HTTP 500" in report.errors[0]
     assert journal.loads() == []
