@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -221,6 +221,9 @@ class _LinedLoader(_BaseLoader):
             raise self._refuse(_line(node), f"not a YAML 1.2 boolean: {text!r}")
         return _BOOL[text]
 
+    def construct_not_core(self, node: yaml.Node) -> NoReturn:
+        raise self._refuse(_line(node), f"{node.tag} is not a YAML 1.2 core schema tag")
+
 
 def _core_schema(loader: type[_LinedLoader]) -> None:
     """YAML 1.2 core schema resolvers (plus ``<<``, which Compose merges too) and their constructors."""
@@ -234,6 +237,7 @@ def _core_schema(loader: type[_LinedLoader]) -> None:
     construct("tag:yaml.org,2002:int", loader.construct_core_int)
     construct("tag:yaml.org,2002:float", loader.construct_core_float)
     construct("tag:yaml.org,2002:bool", loader.construct_core_bool)
+    construct("tag:yaml.org,2002:timestamp", loader.construct_not_core)  # YAML 1.1's; a bad one crashed
     construct(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, loader.construct_mapping)
     construct(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, loader.construct_lined_sequence)
 

@@ -89,6 +89,10 @@ def test_explicit_tags_follow_yaml_1_2() -> None:
         ("v: !!int abc\n", r"^t\.yml:1: not a YAML 1\.2 integer: 'abc'$"),
         ("v: !!float 1_0.5\n", r"^t\.yml:1: not a YAML 1\.2 float: '1_0\.5'$"),
         ("v: !!bool yes\n", r"^t\.yml:1: not a YAML 1\.2 boolean: 'yes'$"),
+        (
+            "v: !!timestamp foo\n",
+            r"^t\.yml:1: tag:yaml\.org,2002:timestamp is not a YAML 1\.2 core schema tag$",
+        ),
     ],
 )
 def test_an_explicit_tag_on_a_value_it_cannot_read_is_refused(document: str, message: str) -> None:
