@@ -66,11 +66,14 @@ ALLURE := .cache/allure/node_modules/.bin/allure
 $(ALLURE):
 	npm install --silent --no-audit --no-fund --prefix .cache/allure allure-commandline@2
 
+# ALLURE_RESULTS/ALLURE_REPORT: the browser test (tests/report) runs this target on its own folders.
+ALLURE_RESULTS ?= reports/allure-results
+ALLURE_REPORT  ?= reports/allure-report
 report: $(ALLURE)
-	@test -d reports/allure-results || { echo "make report: no reports/allure-results: run make sla first" >&2; exit 2; }
-	if [ -d reports/allure-report/history ]; then cp -r reports/allure-report/history reports/allure-results/; fi
-	$(ALLURE) generate reports/allure-results --clean -o reports/allure-report
-	@echo "open reports/allure-report/index.html"
+	@test -d "$(ALLURE_RESULTS)" || { echo "make report: no $(ALLURE_RESULTS): run make sla first" >&2; exit 2; }
+	if [ -d "$(ALLURE_REPORT)/history" ]; then cp -r "$(ALLURE_REPORT)/history" "$(ALLURE_RESULTS)/"; fi
+	$(ALLURE) generate "$(ALLURE_RESULTS)" --clean -o "$(ALLURE_REPORT)"
+	@echo "open $(ALLURE_REPORT)/index.html"
 
 # Every mutant of stack/mutants/ against the check meant to catch it; prints the detection matrix.
 mutants: images
@@ -86,10 +89,11 @@ clean-faults: venv
 	$(HARNESS) clean --stack $(STACK_FILES) --slas $(SLAS)
 
 # Host programs some tests drive directly: Debian's Python with the stack's libraries (the services'
-# HTTP tests run them on the host), the Pushgateway (load tests), wrk (benchmarks). Installed on Debian as
-# root when missing; elsewhere the tests that need them skip, saying why.
+# HTTP tests run them on the host), the Pushgateway (load tests), wrk (benchmarks), chromium and Java (the
+# Allure report opened in a browser, tests/report). Installed on Debian as root when missing; elsewhere the
+# tests that need them skip, saying why.
 HOST_TOOLS := python3-aiohttp python3-redis python3-asyncpg python3-aiormq python3-prometheus-client \
-              python3-docker prometheus-pushgateway wrk
+              python3-docker prometheus-pushgateway wrk chromium openjdk-17-jre-headless
 host-tools:
 	@missing=$$(for p in $(HOST_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

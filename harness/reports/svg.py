@@ -5,8 +5,9 @@ samples) as lines, single samples as dots.
 A plot of a state gauge (``Evidence.states`` names its values) is drawn as steps, with the states' names
 on the value axis instead of numbers.
 
-Drawn 760 px wide: Allure shows attachments about 700 to 900 px wide, so the text stays about 10 px or
-more and the legend's labels are cut to what one of its two columns holds.
+Drawn 720 px wide with 13 px text: Allure shows an attachment at its own width, shrunk to its pane (about
+600 px wide in a 1440 px window, 850 in a 1920 px one), so the text stays above 10 px; the legend's labels
+are cut to what one of its two columns holds.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from harness.metrics.port import Sample, Series
 from harness.verdict import Verdict
 from harness.windows import Window
 
-WIDTH, HEIGHT = 760, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 40, 28, 110
+WIDTH, HEIGHT = 720, 380
+LEFT, RIGHT, TOP, BOTTOM = 72, 24, 30, 126
 MAX_SERIES = 10
-LEGEND_CHARS = 50  # what one of the two legend columns holds at this font size
+LEGEND_CHARS = 42  # what one of the two legend columns holds at this font size
 STATE_SPREAD = 2.0  # px between series in the same state, so that every one of them stays visible
 _PHASE_FILL = {"steady": "#e8f1fb", "fault": "#f8c9c4", "recovery": "#e3f4e1"}
 _PALETTE = (
@@ -100,10 +101,10 @@ def timeline_svg(verdict: Verdict) -> str:
     title = f"{verdict.id} [{verdict.scenario}/{verdict.window}]: {verdict.status}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">',
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="13">',
         f"<title>{escape(title)}</title>",
         f'<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-        f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>',
+        f'<text x="{LEFT}" y="19" font-size="14" font-weight="bold">{escape(title)}</text>',
         *(_phase(w, frame) for w in evidence.phases),
     ]
     if evidence.window:
@@ -153,11 +154,11 @@ def _line(points: Sequence[Sample], frame: _Frame, colour: str, steps: bool, shi
 
 def _legend(index: int, series: Series) -> str:
     colour = _PALETTE[index % len(_PALETTE)]
-    legend_y = HEIGHT - BOTTOM + 52 + (index // 2) * 13
+    legend_y = HEIGHT - BOTTOM + 58 + (index // 2) * 16
     legend_x = LEFT + (index % 2) * ((WIDTH - LEFT - RIGHT) // 2)
     return (
-        f'<rect x="{legend_x}" y="{legend_y - 8}" width="10" height="3" fill="{colour}"/>'
-        f'<text x="{legend_x + 14}" y="{legend_y - 4}">{escape(_label(series))}</text>'
+        f'<rect x="{legend_x}" y="{legend_y - 10}" width="12" height="4" fill="{colour}"/>'
+        f'<text x="{legend_x + 16}" y="{legend_y - 4}">{escape(_label(series))}</text>'
     )
 
 
@@ -167,7 +168,7 @@ def _phase(window: Window, frame: _Frame) -> str:
     return (
         f'<rect class="phase-{escape(window.name)}" x="{left:.1f}" y="{TOP}" width="{max(right - left, 0):.1f}" '
         f'height="{HEIGHT - TOP - BOTTOM}" fill="{fill}"/>'
-        f'<text x="{(left + right) / 2:.1f}" y="{TOP + 12}" text-anchor="middle" fill="#555">'
+        f'<text x="{(left + right) / 2:.1f}" y="{TOP + 14}" text-anchor="middle" fill="#555">'
         f"{escape(window.name)}</text>"
     )
 
@@ -188,7 +189,7 @@ def _axes(frame: _Frame, ticks: Sequence[tuple[float, str]]) -> list[str]:
         t = frame.t0 + (frame.t1 - frame.t0) * i / 4
         anchor = "start" if i == 0 else "end" if i == 4 else "middle"
         parts.append(
-            f'<text x="{frame.x(t):.1f}" y="{bottom + 14}" text-anchor="{anchor}">{_clock(t)}</text>'
+            f'<text x="{frame.x(t):.1f}" y="{bottom + 16}" text-anchor="{anchor}">{_clock(t)}</text>'
         )
     for value, text in ticks:
         level = frame.y(value)
@@ -199,7 +200,7 @@ def _axes(frame: _Frame, ticks: Sequence[tuple[float, str]]) -> list[str]:
             f"{escape(text)}</text>"
         )
     parts.append(
-        f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2}" y="{bottom + 28}" text-anchor="middle" '
+        f'<text x="{LEFT + (WIDTH - LEFT - RIGHT) / 2}" y="{bottom + 33}" text-anchor="middle" '
         f'fill="#555">time (UTC)</text>'
     )
     return parts
