@@ -40,9 +40,7 @@ class OpenSession:
     """What a run works with once the session is up."""
 
     runner: Runner
-    stack: Stack
     graph: Mapping[str, frozenset[str]]
-    journal: Journal
 
 
 class HarnessSession:
@@ -73,7 +71,7 @@ class HarnessSession:
     def __enter__(self) -> OpenSession:
         try:
             stack, journal = self._bring_up()
-            return OpenSession(self._runner(stack, journal), stack, self._graph(stack), journal)
+            return OpenSession(self._runner(stack, journal), self._graph(stack))
         except BaseException:
             self.__exit__(*sys.exc_info())
             raise
