@@ -127,6 +127,7 @@ def _run_trial(trial: Trial, reports: Path, rng: random.Random, client: docker.D
 
 def _plan(rng: random.Random, count: int) -> list[Trial]:
     phases = [PLAN[i % len(PLAN)] for i in range(count)]
+    rng.shuffle(phases)  # a short run still reaches several phases
     trials = []
     for number, phase in enumerate(phases, 1):
         sent = "SIGINT" if phases[:number].count(phase) % 2 else "SIGKILL"
