@@ -1,5 +1,8 @@
 """`python -m harness <command>`: one module per command, each with HELP, add_arguments and run.
 
+The top-level help says what the tool does (``DESCRIPTION``); every option's default is shown in its help
+(``_Help``), so a user never has to read the code to know what an omitted option means.
+
 Only the chosen command's module is imported, so a light command (the lint) does not pay for the
 heavy ones (docker, httpx). Every HarnessError becomes one line on stderr and its exit code (2).
 The namespace carries the options and the command's name (``COMMAND_DEST``) only: the handler is
@@ -53,6 +56,34 @@ def _add_command_arguments(sub: argparse.ArgumentParser, module: ModuleType) -> 
             )
 
 
+DESCRIPTION = (
+    "Chaos and SLA verification for Docker Compose stacks: bring a stack up in phases, inject faults under "
+    "load, judge the architecture rules' SLAs from Prometheus (exit 0 pass, 1 an SLA failed, 2 could not "
+    "measure), and lint compose files against the same rules before they are deployed."
+)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"harness {version('chaos-sla-harness')}"
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "harness (not installed)"
+
+
+class _Help(argparse.HelpFormatter):
+    """argparse's help, with every option's default said unless its help already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+            return text
+        shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else default
+        return f"{text} (default: {shown})"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line like every other error (argparse adds the usage to it)."""
 
@@ -62,11 +93,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m harness", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m harness", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(dest=COMMAND_DEST, required=True, metavar="COMMAND")
     chosen = next((arg for arg in argv if not arg.startswith("-")), None)
     for name, (_, help_text) in COMMANDS.items():
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub = commands.add_parser(name, help=help_text, description=help_text, formatter_class=_Help)
         if name == chosen:
             module = _command_module(name)
             sub.description = module.HELP

@@ -17,8 +17,12 @@ FORMATS = ("text", "json", "junit", "sarif")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    # --stack as in every other command; the positional files stay as its synonym.
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="compose files, merged like docker compose -f"
+        "files", nargs="*", metavar="FILE", help="compose files, merged like docker compose -f (or --stack)"
+    )
+    parser.add_argument(
+        "--stack", nargs="+", metavar="FILE", dest="stack_files", help="compose files, as FILE"
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     parser.add_argument(
@@ -60,9 +64,13 @@ def run(args: argparse.Namespace) -> int:
     from harness.lint.loader import load_compose
 
     render = RENDERERS[args.format]
+    files = [*args.files, *(args.stack_files or ())]
+    if not files:
+        print("harness lint: no compose file: give FILE ... or --stack FILE ...", file=sys.stderr)
+        return 2
     try:
         config = replace(load_config(args.slas).resolved(), compose=args.compose or detect())
-        report = lint_model(load_compose(args.files, os.environ, config), config)
+        report = lint_model(load_compose(files, os.environ, config), config)
     except InputError as exc:
         print(exc, file=sys.stderr)
         if args.output:  # CI uploads the report file whatever happened: it must exist and parse

@@ -8,6 +8,7 @@ once shadowed the command dispatch), hence these.
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
 import subprocess
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from harness.cli import COMMANDS, main
+from harness.cli import COMMANDS, build_parser, main
 from harness.metrics.fake import FakeMetricsSource
 from harness.windows import Window
 
@@ -136,6 +137,35 @@ def test_every_command_answers_help(command: str) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"usage: python -m harness {command}")
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_default_is_shown_in_the_help(command: str) -> None:
+    parser = build_parser([command])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    formatter = sub._get_formatter()
+    for action in sub._actions:
+        if action.option_strings and action.default not in (None, False, argparse.SUPPRESS):
+            shown = formatter._get_help_string(action) or ""  # what --help prints beside the option
+            assert "default" in shown, f"{command} {action.option_strings[0]}: {shown!r}"
+
+
+def test_version_and_what_the_tool_does() -> None:
+    version = harness("--version")
+    assert version.returncode == 0 and version.stdout.startswith("harness ")
+    described = harness("--help").stdout
+    assert "inject faults under load" in " ".join(described.split())
+    assert "one module per command" not in described  # the code's layout is no user's business
+
+
+def test_lint_takes_stack_like_every_stack_command(tmp_path: Path) -> None:
+    as_option = harness("lint", "--stack", "stack/compose.yml", "--slas", "slas.yaml")
+    as_files = harness("lint", "stack/compose.yml", "--slas", "slas.yaml")
+    assert as_option.returncode == as_files.returncode == 0, as_option.stderr
+    assert as_option.stdout == as_files.stdout
+    nothing = harness("lint")
+    assert nothing.returncode == 2
+    assert "no compose file" in one_line(nothing.stderr, "lint")
 
 
 def test_a_usage_error_is_one_line_exit_2() -> None:
