@@ -8,8 +8,10 @@ from pathlib import Path
 
 from harness.catalogue import load_catalogue
 from harness.commands._stack_options import add_stack_options, open_stack
+from harness.events.follower import JOB as EVENTS_JOB
 from harness.faults import Journal, sweep
 from harness.load.driver import LoadError
+from harness.load.pushgateway import JOB as LOAD_JOB
 from harness.load.pushgateway import delete_stale_groups
 from harness.state import ProjectLock, journal_path
 
@@ -61,10 +63,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _delete_stale_groups(pushgateway_url: str) -> None:
-    """Groups of runs the journal no longer names (an older journal, another one given by --journal): a
-    killed run's series stay pushed until deleted."""
-    try:
-        for run_id in delete_stale_groups(pushgateway_url):
-            print(f"cleaned: load metrics of run {run_id} from the Pushgateway")
-    except LoadError as exc:
-        print(f"harness clean: could not clean the Pushgateway: {exc}", file=sys.stderr)
+    """Groups of runs the journal no longer names (an older journal, another one given by --journal), and
+    the engine-event series of a killed run: a killed run's series stay pushed until deleted."""
+    for job, what in ((LOAD_JOB, "load metrics"), (EVENTS_JOB, "engine-event series")):
+        try:
+            for run_id in delete_stale_groups(pushgateway_url, job=job):
+                print(f"cleaned: {what} of run {run_id} from the Pushgateway")
+        except LoadError as exc:
+            print(f"harness clean: could not clean the Pushgateway: {exc}", file=sys.stderr)

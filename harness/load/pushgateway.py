@@ -18,9 +18,9 @@ def group_url(pushgateway_url: str, run_id: str, job: str = JOB) -> str:
     )
 
 
-def delete_group(pushgateway_url: str, run_id: str, timeout: float = 5.0) -> None:
+def delete_group(pushgateway_url: str, run_id: str, timeout: float = 5.0, job: str = JOB) -> None:
     """Delete the group; without this its last values would be scraped forever. LoadError on failure."""
-    url = group_url(pushgateway_url, run_id)
+    url = group_url(pushgateway_url, run_id, job)
     try:
         response = httpx.delete(url, timeout=timeout)
     except httpx.HTTPError as exc:
@@ -29,18 +29,19 @@ def delete_group(pushgateway_url: str, run_id: str, timeout: float = 5.0) -> Non
         raise LoadError(f"could not delete Pushgateway group {url}: HTTP {response.status_code}")
 
 
-def delete_stale_groups(pushgateway_url: str, timeout: float = 5.0) -> tuple[str, ...]:
-    """Delete every job="locust" group, e.g. those a killed harness left (for ``harness clean``; never
-    while a load runs). Returns the run ids deleted; LoadError when the Pushgateway cannot be read."""
+def delete_stale_groups(pushgateway_url: str, timeout: float = 5.0, job: str = JOB) -> tuple[str, ...]:
+    """Delete every group of ``job`` (job="locust" by default), e.g. those a killed harness left (for
+    ``harness clean``; never while a run is on). Returns the run ids deleted; LoadError when the
+    Pushgateway cannot be read."""
     url = f"{pushgateway_url.rstrip('/')}/api/v1/metrics"
     try:
         response = httpx.get(url, timeout=timeout)
         response.raise_for_status()
         groups = response.json()["data"]
         labels = [group["labels"] for group in groups]
-        run_ids = [group["instance"] for group in labels if group.get("job") == JOB and "instance" in group]
+        run_ids = [group["instance"] for group in labels if group.get("job") == job and "instance" in group]
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
         raise LoadError(f"could not list Pushgateway groups at {url}: {exc}") from exc
     for run_id in run_ids:
-        delete_group(pushgateway_url, run_id, timeout)
+        delete_group(pushgateway_url, run_id, timeout, job)
     return tuple(run_ids)
