@@ -9,12 +9,34 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text
 from harness.analyzers.percentile import worst
 from harness.metrics.resolution import Comparator, decide, scrape_guard
 from harness.verdict import Check, Figure, Finding
 from harness.windows import Seconds
+
+PromqlComparator = Literal["<", "<=", ">", ">=", "==", "!=", "between"]
+
+
+def decide_threshold(
+    comparator: PromqlComparator, threshold: tuple[float, ...], lower: float, upper: float
+) -> bool | None:
+    """``harness.metrics.resolution.decide`` extended to ``!=`` and ``between`` (``threshold`` is
+    ``(low, high)``, both included): True if every value in ``(lower, upper]`` meets it, False if none
+    does, None if the interval straddles it."""
+    match comparator:
+        case "!=":
+            equal = decide("==", threshold[0], lower, upper)
+            return None if equal is None else not equal
+        case "between":
+            low, high = decide(">=", threshold[0], lower, upper), decide("<=", threshold[1], lower, upper)
+            if low is False or high is False:
+                return False
+            return None if low is None or high is None else True
+        case _:
+            return decide(comparator, threshold[0], lower, upper)
 
 
 @dataclass(frozen=True, slots=True)

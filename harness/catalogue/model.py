@@ -129,6 +129,43 @@ class Measurement:
     threshold: str
 
 
+CriterionComparator = Literal["<", "<=", ">", ">=", "==", "!="]
+CRITERION_COMPARATORS: tuple[CriterionComparator, ...] = get_args(CriterionComparator)
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One Keptn-style criterion on an objective's measured value, e.g. ``<= 0.5``."""
+
+    comparator: CriterionComparator
+    bound: float
+
+    def text(self) -> str:
+        return f"{self.comparator} {self.bound:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """How an objective's verdicts count towards the total score (``harness.scoring``): its weight, and
+    the pass and warning criteria that grade a passing verdict's measured value (every criterion of a
+    list must hold), known to within ``rounding``."""
+
+    weight: float = 1.0
+    pass_criteria: tuple[Criterion, ...] = ()
+    warning_criteria: tuple[Criterion, ...] = ()
+    rounding: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TotalScore:
+    """slas.yaml ``total_score``: the run's score (a fraction) needed to pass, or to be a warning.
+    ``gate``: it was given, so a failed score decides the exit code; else Keptn's defaults, reported only."""
+
+    pass_: float = 0.9
+    warning: float = 0.75
+    gate: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Objective:
     id: str
@@ -139,6 +176,7 @@ class Objective:
     measurement: Measurement
     severity: Severity
     line: int | None = None
+    grading: Grading = Grading()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +186,7 @@ class Catalogue:
     defaults: Defaults
     scenarios: tuple[Scenario, ...]
     objectives: tuple[Objective, ...]
+    total_score: TotalScore = TotalScore()
 
     def scenario(self, name: str) -> Scenario:
         for scenario in self.scenarios:

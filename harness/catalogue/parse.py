@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.analyzers import ANALYZERS, PROMQL, AnalyzerSpec
+from harness.catalogue.grading import read_grading, read_total_score
 from harness.catalogue.model import (
     FAULT_ATTRIBUTES,
     FAULT_KINDS,
@@ -59,8 +60,9 @@ def parse_catalogue(document: Any, path: str) -> Catalogue:
     defaults = _defaults(defaults_node) if defaults_node else Defaults()
     scenarios = _scenarios(top.section("scenarios"), defaults)
     objectives = _objectives(top, scenarios)
+    total_score = read_total_score(top)
     top.finish()
-    return Catalogue(path, version, defaults, scenarios, objectives)
+    return Catalogue(path, version, defaults, scenarios, objectives, total_score=total_score)
 
 
 def _defaults(node: Fields) -> Defaults:
@@ -236,6 +238,7 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
     severity = node.choice("severity", SEVERITIES, "gate")
     names, explicit = _scenario_names(node, scenarios)
     measurement, spec = _measurement(node)
+    grading = read_grading(node, measurement.params)
     # Named explicitly, a fault-less scenario for a fault-only check is a mistake; under `all` it is
     # simply skipped when judged.
     needs_fault = window in ("fault", "recovery") or spec.needs_fault
@@ -254,6 +257,7 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
         measurement,
         severity,
         node.line,
+        grading=grading,
     )
 
 

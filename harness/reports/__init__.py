@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness.reports.allure import AllureWriter, ReportStep, write_allure
+from harness.catalogue.model import Catalogue
+from harness.reports.allure import AllureWriter, ReportStep, write_allure, write_score_environment
 from harness.reports.junit import render_junit, write_junit
 from harness.reports.summary import render_summary
 from harness.reports.verdicts_json import render_verdicts_json, write_verdicts_json
+from harness.scoring import score_run, scored_exit_code
 from harness.verdict import Verdict, exit_code
 
 VERDICTS_JSON = "verdicts.json"
@@ -25,12 +27,17 @@ def write_reports(
     verdicts: Sequence[Verdict],
     steps: Mapping[str, Sequence[ReportStep]] | None = None,
     complete: bool = True,
+    catalogue: Catalogue | None = None,
 ) -> int:
-    """Write every report and return the run's exit code (see harness.verdict.exit_code)."""
-    write_verdicts_json(directory / VERDICTS_JSON, verdicts, complete)
+    """Write every report and return the run's exit code (see harness.verdict.exit_code); with the
+    ``catalogue``, the total score too, which gates the exit code when it has a ``total_score``
+    (harness.scoring)."""
+    score = score_run(verdicts, catalogue) if catalogue else None
+    write_verdicts_json(directory / VERDICTS_JSON, verdicts, complete, score)
     write_junit(directory / JUNIT_XML, verdicts)
     write_allure(directory / ALLURE_RESULTS, verdicts, steps)
-    return exit_code(verdicts, complete)
+    write_score_environment(directory / ALLURE_RESULTS, score)
+    return scored_exit_code(exit_code(verdicts, complete), score)
 
 
 __all__ = [

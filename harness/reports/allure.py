@@ -33,6 +33,7 @@ from allure_commons.model2 import (
 from harness.reports.files import write_atomic
 from harness.reports.shape import evidence_json, measured_json, window_json
 from harness.reports.svg import timeline_svg
+from harness.scoring import Score, result_text, tally_text
 from harness.verdict import Status, Verdict
 
 ALLURE_STATUS: dict[Status, str] = {
@@ -202,3 +203,18 @@ def write_allure(
     write_atomic(directory / "categories.json", json.dumps(CATEGORIES, indent=2))
     writer = AllureWriter(directory)
     return [writer.write(v, (steps or {}).get(v.scenario, ())) for v in verdicts]
+
+
+ENVIRONMENT = "environment.properties"
+
+
+def write_score_environment(directory: Path, score: Score | None) -> None:
+    """The total score and each scenario's in ``environment.properties``, which Allure shows on the
+    report's overview page; removed when there is no score, so an older run's is never shown."""
+    path = directory / ENVIRONMENT
+    if score is None:
+        path.unlink(missing_ok=True)
+        return
+    lines = [f"score={tally_text(score.tally())}", f"score.result={result_text(score)}"]
+    lines += [f"score.scenario.{name}={tally_text(score.tally(name))}" for name in score.scenarios()]
+    write_atomic(path, "\n".join(lines) + "\n")

@@ -53,6 +53,6 @@ def run(args: argparse.Namespace) -> int:
     settings = catalogue.defaults.prometheus
     source = PrometheusSource(args.prometheus or settings.url, settings.query_timeout)
     verdicts = judge_run(catalogue, record, source, args.run)
-    code = write_reports(reports, verdicts, record.steps())
-    print(render_summary(verdicts))
+    code = write_reports(reports, verdicts, record.steps(), catalogue=catalogue)
+    print(render_summary(verdicts, catalogue=catalogue))
     return code

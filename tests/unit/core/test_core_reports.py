@@ -90,8 +90,9 @@ def _strict(text: str):
 def test_verdicts_json_has_exactly_the_promised_shape(written):
     directory, code = written
     document = _strict((directory / "verdicts.json").read_text())
-    assert set(document) == {"verdicts", "exit_code"}
+    assert set(document) == {"verdicts", "exit_code", "score"}
     assert document["exit_code"] == code == 1
+    assert document["score"] is None  # no catalogue given: nothing to weigh the verdicts by
     assert [v["status"] for v in document["verdicts"]] == ["pass", "fail", "error", "skipped", "pass"]
     for item in document["verdicts"]:
         assert set(item) == {
