@@ -20,6 +20,7 @@ from types import TracebackType
 
 from harness.catalogue.model import Catalogue, Scenario
 from harness.errors import HarnessError
+from harness.events import DockerEngine, EventFollower, PushgatewaySink
 from harness.faults.base import Fault, sigterm_as_interrupt
 from harness.faults.build import build_fault
 from harness.faults.journal import Journal
@@ -65,6 +66,7 @@ class HarnessSession:
         self.health_timeout = health_timeout
         self._exits = contextlib.ExitStack()
         self._stack: Stack | None = None
+        self._events: EventFollower | None = None
         self._brought_up = False
         """Set before ``stack.up`` starts anything: from then on, leaving takes the stack down."""
 
@@ -80,6 +82,9 @@ class HarnessSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         with self._exits:  # whatever happens below, the lock and the SIGTERM handler are released last
+            events, self._events = self._events, None
+            if events is not None:  # before the take-down, whose exits are no run's events
+                events.stop()
             if self._stack is not None and self._brought_up and not self.keep_stack:
                 self._brought_up = False
                 self._take_down(self._stack, failing=exc is not None)
@@ -101,7 +106,19 @@ class HarnessSession:
             health_timeout=self.health_timeout,
             on_phase=lambda t: self.say(f"phase {t.phase} healthy in {t.seconds:.1f}s"),
         )
+        self._follow_events(stack)
         return stack, journal
+
+    def _follow_events(self, stack: Stack) -> None:
+        """Restarts, exits, OOM kills and health as series (cAdvisor has none), pushed where the load's go."""
+        url = self.catalogue.defaults.endpoints.pushgateway
+        if not url:
+            self.say("no endpoints.pushgateway: the engine's events (restarts, exits) are not exported")
+            return
+        sink = PushgatewaySink(url, self.run_id)
+        # A client of its own: its stream and inspects run in threads beside the runner's calls.
+        self._events = EventFollower(DockerEngine(), stack.project.name, sink, say=self.say)
+        self._events.start()
 
     def _take_down(self, stack: Stack, failing: bool) -> None:
         if failing:
