@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from harness.analyzers.judge import judge_scenario
+from harness.analyzers.judge import judge_aborted, judge_scenario
 from harness.catalogue.model import Catalogue, Scenario
 from harness.errors import MeasurementError
 from harness.faults.base import Fault, FaultError, applied
@@ -21,10 +21,12 @@ from harness.load.driver import LoadDriver, LoadProgress, running
 from harness.metrics.port import MetricsSource
 from harness.reports import ReportStep
 from harness.reports.run_record import ScenarioRecord
+from harness.safeguards import Safeguard, ScenarioAborted
 from harness.verdict import Verdict
 from harness.windows import PhaseClock, PhaseMarks
 
 PROGRESS_EVERY_S = 5.0
+SAFEGUARD_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,32 +82,19 @@ class Runner:
         windows = scenario.windows
         total = windows.steady + (windows.fault + windows.recovery if scenario.fault else 0.0)
         clock = PhaseClock()
+        aborted: ScenarioAborted | None = None
         load_started = time.time()
+        safeguard = Safeguard(scenario.abort, self.source)
         # The load stops when the block ends; its own time bound (duration + the driver's slack) is a backstop.
         with running(self.load, scenario.load, total, f"{self.run_id}-{scenario.name}") as load:
-            origin = clock.start()
-            self._hold(scenario, "steady", windows.steady, origin, total, "none", load.progress)
-            if scenario.fault is not None:
-                fault = self.make_fault(scenario)
-                fault_started = time.time()
-                with applied(fault, self.journal):
-                    clock.fault_started()
-                    self._hold(
-                        scenario, "fault", windows.fault, origin, total, fault.describe(), load.progress
-                    )
-                    if not fault.in_force():
-                        # Judging now would credit the system with surviving a fault it did not face.
-                        raise FaultError(f"{fault.describe()} was undone before its window ended")
-                clock.fault_ended()
+            hold = _Hold(self, scenario, clock.start(), total, load.progress, safeguard)
+            try:
+                self._play(scenario, clock, hold, steps)
+            except ScenarioAborted as exc:  # the fault was reverted on the way out of applied()
+                aborted = exc
                 steps.append(
-                    ReportStep(
-                        f"fault: {fault.describe()}",
-                        fault_started,
-                        time.time(),
-                        detail="injected, proven in force, still in force at the window's end, reverted",
-                    )
+                    ReportStep(f"aborted: {exc.condition.name}", time.time(), time.time(), "fail", str(exc))
                 )
-                self._hold(scenario, "recovery", windows.recovery, origin, total, "reverted", load.progress)
             timeline = clock.finish()
         summary = load.summary
         assert summary is not None  # running() sets it on leaving the block
@@ -119,7 +108,10 @@ class Runner:
             )
         )
         self._await_final_scrape(timeline.whole.end)
-        verdicts = judge_scenario(self.catalogue, scenario, timeline, self.source, self.graph)
+        if aborted is not None:
+            verdicts = judge_aborted(self.catalogue, scenario, timeline, aborted.condition, str(aborted))
+        else:
+            verdicts = judge_scenario(self.catalogue, scenario, timeline, self.source, self.graph)
         fault_window = timeline.fault
         marks = PhaseMarks(
             timeline.whole.start,
@@ -130,21 +122,30 @@ class Runner:
         record = ScenarioRecord(scenario.name, marks, tuple(steps))
         return ScenarioResult(record, verdicts)
 
-    def _hold(
-        self,
-        scenario: Scenario,
-        phase: str,
-        duration: float,
-        origin: float,
-        total: float,
-        fault: str,
-        progress: Callable[[], LoadProgress],
-    ) -> None:
-        """Let a window run its course, saying how it goes every few seconds."""
-        deadline = time.monotonic() + duration
-        while (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(PROGRESS_EVERY_S, left))
-            self.progress.line(scenario.name, phase, time.time() - origin, total, fault, progress())
+    def _play(self, scenario: Scenario, clock: PhaseClock, hold: _Hold, steps: list[ReportStep]) -> None:
+        """Steady; then the fault proven, held, reverted, and recovery, the abort conditions polled throughout."""
+        windows = scenario.windows
+        hold("steady", windows.steady, "none", guarded=False)
+        if scenario.fault is None:
+            return
+        fault = self.make_fault(scenario)
+        fault_started = time.time()
+        with applied(fault, self.journal):
+            clock.fault_started()
+            hold("fault", windows.fault, fault.describe(), guarded=True)
+            if not fault.in_force():
+                # Judging now would credit the system with surviving a fault it did not face.
+                raise FaultError(f"{fault.describe()} was undone before its window ended")
+        clock.fault_ended()
+        steps.append(
+            ReportStep(
+                f"fault: {fault.describe()}",
+                fault_started,
+                time.time(),
+                detail="injected, proven in force, still in force at the window's end, reverted",
+            )
+        )
+        hold("recovery", windows.recovery, "reverted", guarded=True)
 
     def _await_final_scrape(self, end: float) -> None:
         """Judge only once Prometheus has scraped past the end of the last window."""
@@ -156,3 +157,30 @@ class Runner:
         delay = end + 2 * interval - time.time()
         if delay > 0:
             time.sleep(delay)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """Lets a window run its course, saying how it goes every few seconds and, when guarded, polling the
+    scenario's abort conditions every second."""
+
+    runner: Runner
+    scenario: Scenario
+    origin: float
+    total: float
+    progress: Callable[[], LoadProgress]
+    safeguard: Safeguard
+
+    def __call__(self, phase: str, duration: float, fault: str, guarded: bool) -> None:
+        guarded = guarded and bool(self.safeguard)
+        deadline = time.monotonic() + duration
+        said = time.monotonic()
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(SAFEGUARD_EVERY_S if guarded else PROGRESS_EVERY_S, left))
+            if guarded:
+                self.safeguard.check(time.time())
+            if time.monotonic() - said >= PROGRESS_EVERY_S or time.monotonic() >= deadline:
+                said = time.monotonic()
+                elapsed = time.time() - self.origin
+                line = self.runner.progress.line
+                line(self.scenario.name, phase, elapsed, self.total, fault, self.progress())

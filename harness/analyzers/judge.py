@@ -10,7 +10,8 @@ from types import MappingProxyType
 
 from harness.analyzers import ANALYZERS, PROMQL
 from harness.analyzers.base import AnalysisContext, DependencyGraph
-from harness.catalogue.model import Catalogue, Objective, Scenario
+from harness.catalogue.abort import AbortCondition
+from harness.catalogue.model import Catalogue, Measurement, Objective, Scenario
 from harness.errors import MeasurementError
 from harness.metrics.port import MetricsSource
 from harness.verdict import Evidence, Finding, Verdict
@@ -111,3 +112,31 @@ def _verdict(objective: Objective, scenario: Scenario, finding: Finding) -> Verd
         evidence=finding.evidence,
         description=objective.description,
     )
+
+
+def judge_aborted(
+    catalogue: Catalogue,
+    scenario: Scenario,
+    timeline: ScenarioTimeline,
+    condition: AbortCondition,
+    reason: str,
+) -> tuple[Verdict, ...]:
+    """A scenario cut short by an abort condition: a failed verdict naming the condition, and every objective
+    of the scenario ``skipped`` (its windows never ran their course, so judging them would mislead)."""
+    abort = Objective(
+        id=f"abort.{condition.name}",
+        rule=condition.rule,
+        description=condition.description or f"abort condition {condition.describe()}",
+        scenarios=(scenario.name,),
+        window="whole",
+        severity="gate",
+        measurement=Measurement("abort", None, condition.describe()),
+    )
+    queries = (condition.query,) if condition.query else ()
+    evidence = Evidence(queries=queries, window=timeline.whole, phases=timeline.phases)
+    verdicts = [_verdict(abort, scenario, Finding("fail", None, condition.describe(), reason, evidence))]
+    for objective in catalogue.objectives_for(scenario.name):
+        skipped = Evidence(window=timeline.window(objective.window), phases=timeline.phases)
+        finding = Finding("skipped", None, objective.measurement.threshold, f"scenario {reason}", skipped)
+        verdicts.append(_verdict(objective, scenario, finding))
+    return tuple(verdicts)

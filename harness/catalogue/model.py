@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from harness.catalogue.abort import AbortCondition
 from harness.verdict import Severity
 from harness.windows import WindowName
 
@@ -117,6 +118,8 @@ class Scenario:
     fault: FaultSpec | None
     faulted_service: str | None
     """The service whose failure the scenario simulates (for cascade checks); the fault target by default."""
+    abort: tuple[AbortCondition, ...] = ()
+    """Safeguards polled during the fault and recovery: one holding ends the scenario at once, aborted."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.analyzers import ANALYZERS, PROMQL, AnalyzerSpec
+from harness.catalogue.abort import read_abort
 from harness.catalogue.grading import read_grading, read_total_score
 from harness.catalogue.model import (
     FAULT_ATTRIBUTES,
@@ -166,6 +167,9 @@ def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
     if faulted is not None and fault is None:
         raise node.error("faulted_service", "only a scenario with a fault has a faulted service")
     description = node.string("description", "")
+    abort = read_abort(node, _rule)
+    if abort and fault is None:
+        raise node.error("abort", "abort conditions guard a fault: this scenario has none")
     node.finish()
     bounds = defaults.load_bounds
     if load.users > bounds.max_users:
@@ -184,7 +188,9 @@ def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
             "windows" if windows_node else None,
             f"runs {duration:g} s, over load_bounds.max_duration {bounds.max_duration:g} s",
         )
-    return Scenario(name, description, windows, load, fault, faulted or (fault.target if fault else None))
+    return Scenario(
+        name, description, windows, load, fault, faulted or (fault.target if fault else None), abort
+    )
 
 
 def _fault(node: Fields) -> FaultSpec:
