@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from harness.catalogue import load_catalogue
-from harness.catalogue.model import Catalogue, Scenario
+from harness.catalogue.model import BURST_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
 from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
@@ -36,12 +36,14 @@ from harness.stack import DEFAULT_STACK
 from harness.state import StackBusy
 from harness.verdict import Verdict
 
-FAMILIES = ("none", "container", "proxy")
+FAMILIES = ("none", "container", "proxy", "burst")
 RUN_RECORD = "run.json"
 
 
 def fault_family(scenario: Scenario) -> str:
-    return "none" if scenario.fault is None else scenario.fault.kind.split("_", 1)[0]
+    if scenario.fault is None:
+        return "none"
+    return "burst" if scenario.fault.kind in BURST_KINDS else scenario.fault.kind.split("_", 1)[0]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,7 +82,7 @@ _STATE = pytest.StashKey[_State]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "fault_family(name): scenarios of slas.yaml in that family: none, container, proxy"
+        "markers", f"fault_family(name): scenarios of slas.yaml in that family: {', '.join(FAMILIES)}"
     )
     try:
         catalogue = load_catalogue(config.getoption("slas"))

@@ -7,6 +7,16 @@ from typing import Protocol, cast
 
 from harness.catalogue.model import FaultSpec
 from harness.faults.base import Fault, FaultError, FaultRecord
+from harness.faults.burst import (
+    BURST_KINDS,
+    BurstFault,
+    BurstKind,
+    DockerHelpers,
+    Helpers,
+    LeftoverBurst,
+    helper_name,
+    plan_for,
+)
 from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 
@@ -19,7 +29,12 @@ class ContainerSource(Protocol):
     def containers(self, service: str | None = None, all: bool = True) -> Sequence[ContainerHandle]: ...
 
 
-def build_fault(spec: FaultSpec, stack: ContainerSource, proxy_url: str) -> Fault:
+def build_fault(
+    spec: FaultSpec, stack: ContainerSource, proxy_url: str, helpers: Helpers | None = None
+) -> Fault:
+    """``helpers``: where burst helpers run (default: the local Docker engine)."""
+    if spec.kind in BURST_KINDS:
+        return _burst(spec, stack, helpers or DockerHelpers())
     family, _, name = spec.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
         return ContainerFault(
@@ -42,10 +57,36 @@ def build_fault(spec: FaultSpec, stack: ContainerSource, proxy_url: str) -> Faul
     raise FaultError(f"unknown fault kind {spec.kind!r}")
 
 
+def _burst(spec: FaultSpec, stack: ContainerSource, helpers: Helpers) -> BurstFault:
+    def number(key: str) -> int | None:
+        value = spec.attribute(key)
+        return None if value is None else round(value)
+
+    plan = plan_for(
+        cast(BurstKind, spec.kind),
+        concurrency=number("concurrency") or 1,
+        requests=number("requests") or 1,
+        models=spec.models,
+        num_predict=number("num_predict"),
+        path=spec.path,
+        port=number("port"),
+        duration=spec.attribute("duration", 60.0) or 60.0,
+    )
+    target = stack.container(spec.target)
+    return BurstFault(
+        cast(BurstKind, spec.kind), spec.target, target, plan, helpers, helper_name(spec.target)
+    )
+
+
 def restore_fault(
-    record: FaultRecord, stack: ContainerSource | None, settle_timeout: float = 30.0
+    record: FaultRecord,
+    stack: ContainerSource | None,
+    settle_timeout: float = 30.0,
+    helpers: Helpers | None = None,
 ) -> Fault | None:
     """The fault a journal record describes, able to revert itself; None when its container is gone."""
+    if record.kind in BURST_KINDS:
+        return LeftoverBurst(record.kind, record.target, record.location, helpers or DockerHelpers())
     family, _, name = record.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
         if stack is None:

@@ -1,0 +1,155 @@
+"""A bounded burst of HTTP POSTs at one service, and proof that it took effect (standard library only).
+
+Run by the harness in a short-lived container on one of the stack's own networks (harness/faults/burst.py):
+
+    python3 burst.py '<plan as JSON>'
+
+The plan: ``host`` (an address on a private network: anything else is refused), ``port``, ``path``,
+``bodies`` (JSON objects, sent in turn), ``concurrency`` (requests at once), ``requests`` (in all),
+``timeout`` (seconds per request), ``duration`` (seconds: no request starts after it), ``backoff`` (seconds
+a worker waits after a refusal or an error, as a client told "busy, try again" does), ``proof`` (gauges of
+the target's ``/metrics`` whose sum must rise by ``rise``).
+
+Prints one JSON object per line: ``baseline`` (the gauges' sum before the burst), ``rose`` (once, when
+the sum reached baseline + rise: the burst took effect), ``done`` (what was sent and answered). Exit 0
+when done, 2 on a bad plan.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import sys
+import threading
+import time
+
+POLL_S = 0.25
+
+
+def say(event: str, **fields: object) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def gauges(plan: dict, names: list[str]) -> float | None:
+    """The sum of the named gauges in the target's Prometheus text, or None when it cannot be read."""
+    try:
+        connection = http.client.HTTPConnection(plan["host"], plan["port"], timeout=2)
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode(errors="replace")
+        connection.close()
+    except (OSError, http.client.HTTPException):
+        return None
+    total = 0.0
+    for line in text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in names:
+            try:
+                total += float(line.rsplit(" ", 1)[1])
+            except (IndexError, ValueError):
+                continue
+    return total
+
+
+class Burst:
+    """Workers share one counter: at most ``requests`` in all, none started after the deadline."""
+
+    def __init__(self, plan: dict) -> None:
+        self.plan = plan
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.statuses: dict[str, int] = {}
+        self.errors = 0
+        self.deadline = time.monotonic() + plan["duration"]
+
+    def _next(self) -> int | None:
+        with self.lock:
+            if self.sent >= self.plan["requests"] or time.monotonic() >= self.deadline:
+                return None
+            self.sent += 1
+            return self.sent - 1
+
+    def _count(self, outcome: str) -> None:
+        with self.lock:
+            if outcome == "error":
+                self.errors += 1
+            else:
+                self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
+
+    def worker(self) -> None:
+        plan, bodies = self.plan, self.plan["bodies"]
+        while (index := self._next()) is not None:
+            body = json.dumps(bodies[index % len(bodies)]).replace("{n}", str(index)).encode()
+            try:
+                connection = http.client.HTTPConnection(plan["host"], plan["port"], timeout=plan["timeout"])
+                connection.request("POST", plan["path"], body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                outcome = str(response.status)
+            except (OSError, http.client.HTTPException):
+                outcome = "error"
+            self._count(outcome)
+            if outcome == "error" or outcome.startswith("5"):
+                time.sleep(plan.get("backoff", 0))
+
+
+def refusal(plan: dict) -> str | None:
+    """Why the plan cannot run, or None."""
+    try:
+        address = ipaddress.ip_address(plan["host"])
+        numbers = [plan[k] for k in ("port", "concurrency", "requests", "timeout", "duration")]
+        bodies, path = plan["bodies"], plan["path"]
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"bad plan: {exc!r}"
+    if not (address.is_private or address.is_loopback):
+        return f"refusing {address}: the burst goes to the stack's own networks only"
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in numbers):
+        return "port, concurrency, requests, timeout and duration must be positive numbers"
+    if not isinstance(bodies, list) or not bodies or not isinstance(path, str) or not path.startswith("/"):
+        return "bodies must be a non-empty list and path must start with /"
+    return None
+
+
+def main(argv: list[str]) -> int:
+    try:
+        plan = json.loads(argv[1])
+    except (IndexError, ValueError) as exc:
+        say("refused", reason=f"expected one JSON plan argument: {exc}")
+        return 2
+    reason = refusal(plan)
+    if reason:
+        say("refused", reason=reason)
+        return 2
+    names, started = list(plan.get("proof") or []), time.monotonic()
+    before = gauges(plan, names) if names else None
+    say("baseline", value=before)
+    burst = Burst(plan)
+    workers = [threading.Thread(target=burst.worker, daemon=True) for _ in range(int(plan["concurrency"]))]
+    for thread in workers:
+        thread.start()
+    peak, rose = before, False
+    while any(t.is_alive() for t in workers):
+        now = gauges(plan, names) if names else None
+        if now is not None:
+            peak = now if peak is None else max(peak, now)
+            if not rose and before is not None and now >= before + plan.get("rise", 1):
+                rose = True
+                say("rose", before=before, value=now, after_s=round(time.monotonic() - started, 2))
+        time.sleep(POLL_S)
+    for thread in workers:
+        thread.join(plan["timeout"])
+    say(
+        "done",
+        sent=burst.sent,
+        statuses=burst.statuses,
+        errors=burst.errors,
+        peak=peak,
+        rose=rose,
+        seconds=round(time.monotonic() - started, 2),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

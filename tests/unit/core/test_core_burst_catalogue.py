@@ -1,0 +1,96 @@
+"""slas.yaml bursts (ollama_load, http_burst): bounded in count and time, their models and path read;
+every mistake one InputError naming the line and the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.catalogue import parse_text
+from harness.errors import InputError
+from harness.pytest_plugin import fault_family
+
+TEMPLATE = """\
+version: 1
+scenarios:
+  burst:
+    fault: {FAULT}
+objectives:
+  - id: limits
+    rule: "12.1"
+    scenarios: all
+    window: whole
+    analyzer: {name: ollama_limits}
+"""
+
+
+def parse(fault: str):
+    return parse_text(TEMPLATE.replace("{FAULT}", fault), "slas.yaml")
+
+
+def error_of(fault: str) -> str:
+    with pytest.raises(InputError) as caught:
+        parse(fault)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("slas.yaml:4")
+    return message
+
+
+def test_ollama_load_reads_its_bounds_and_models() -> None:
+    spec = (
+        parse(
+            "{kind: ollama_load, target: ollama, concurrency: 24, requests: 600, num_predict: 32,"
+            " models: [tinyllama, phi], duration: 30s}"
+        )
+        .scenarios[0]
+        .fault
+    )
+    assert spec is not None
+    assert spec.models == ("tinyllama", "phi") and spec.path is None
+    assert dict(spec.attributes) == {"concurrency": 24, "requests": 600, "num_predict": 32, "duration": 30}
+
+
+def test_http_burst_takes_a_path_and_needs_no_model() -> None:
+    spec = parse("{kind: http_burst, target: agent-indexer, concurrency: 20, requests: 40, path: /api/task}")
+    fault = spec.scenarios[0].fault
+    assert fault is not None and fault.path == "/api/task" and fault.models == ()
+    assert fault_family(spec.scenarios[0]) == "burst"
+
+
+@pytest.mark.parametrize(
+    ("fault", "field", "says"),
+    [
+        ("{kind: ollama_load, target: o, concurrency: 2, requests: 4}", "models", "missing"),
+        ("{kind: ollama_load, target: o, concurrency: 2, requests: 4, models: []}", "models", "at least one"),
+        (
+            "{kind: ollama_load, target: o, concurrency: 2, requests: 4, models: [a b]}",
+            "models",
+            "model name",
+        ),
+        ("{kind: http_burst, target: a, requests: 4}", "concurrency", "missing"),
+        ("{kind: http_burst, target: a, concurrency: 2}", "requests", "missing"),
+        ("{kind: http_burst, target: a, concurrency: 65, requests: 4}", "concurrency", "bound of 64"),
+        ("{kind: http_burst, target: a, concurrency: 2, requests: 2001}", "requests", "bound of 2000"),
+        (
+            "{kind: http_burst, target: a, concurrency: 2, requests: 4, duration: 11m}",
+            "duration",
+            "bound of 600",
+        ),
+        ("{kind: http_burst, target: a, concurrency: 0, requests: 4}", "concurrency", "at least 1"),
+        ("{kind: http_burst, target: a, concurrency: 2.5, requests: 4}", "concurrency", "integer"),
+        ("{kind: http_burst, target: a, concurrency: 2, requests: 4, path: api}", "path", "starts with /"),
+        (
+            "{kind: ollama_load, target: o, concurrency: 2, requests: 4, models: [a], path: /x}",
+            "path",
+            "only",
+        ),
+        (
+            "{kind: http_burst, target: a, concurrency: 2, requests: 4, num_predict: 3}",
+            "num_predict",
+            "unknown",
+        ),
+        ("{kind: container_kill, target: a, models: [x]}", "models", "unknown"),
+    ],
+)
+def test_a_bad_burst_names_its_field(fault: str, field: str, says: str) -> None:
+    message = error_of(fault)
+    assert field in message and says in message

@@ -1,0 +1,177 @@
+"""Bursts on fake helpers: proven by the helper's "rose" line, refused when they would prove nothing,
+reverted by removing the helper; built from the catalogue and rebuilt from the journal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+
+import pytest
+
+from harness.catalogue.model import FaultSpec
+from harness.faults import FaultError, FaultRecord, FaultRefused, Journal, applied, build_fault, restore_fault
+from harness.faults.burst import BurstFault, HelperState, LeftoverBurst, plan_for
+from harness.faults.fake import FakeContainer, FakeStack
+
+PROJECT = "refstack"
+
+
+class FakeHelpers:
+    """Helper containers as dicts. ``script`` is what each helper prints; ``exits`` whether it ends."""
+
+    def __init__(self, script: tuple[Mapping[str, object], ...], exits: bool = False, code: int = 0) -> None:
+        self.script, self.exits, self.code = script, exits, code
+        self.started: dict[str, tuple[str, dict]] = {}
+        self.removed: list[str] = []
+        self.networks = {"refstack_infrastructure": PROJECT, "other_net": "other"}
+
+    def network_project(self, network: str) -> str | None:
+        return self.networks.get(network)
+
+    def start(self, name: str, network: str, argument: str, labels: Mapping[str, str]) -> None:
+        self.started[name] = (network, json.loads(argument))
+        self.labels = dict(labels)
+
+    def state(self, name: str) -> HelperState | None:
+        if name not in self.started:
+            return None
+        return HelperState(not self.exits, self.code if self.exits else 0, self.script)
+
+    def remove(self, name: str) -> None:
+        self.started.pop(name, None)
+        self.removed.append(name)
+
+
+ROSE = ({"event": "baseline", "value": 1}, {"event": "rose", "before": 1, "value": 18})
+
+
+def target(
+    networks: Mapping[str, str] | None = None, ports: tuple[str, ...] = ("10110/tcp",)
+) -> FakeContainer:
+    container = FakeContainer("ollama")
+    container.attrs["Config"].update(
+        Labels={"com.docker.compose.project": PROJECT}, ExposedPorts={p: {} for p in ports}
+    )
+    found = {"refstack_infrastructure": "172.20.0.5"} if networks is None else networks
+    container.attrs["NetworkSettings"] = {"Networks": {n: {"IPAddress": ip} for n, ip in found.items()}}
+    return container
+
+
+def burst(helpers: FakeHelpers, container: FakeContainer | None = None) -> BurstFault:
+    plan = plan_for("ollama_load", concurrency=8, requests=40, models=("tinyllama", "phi"), num_predict=32)
+    return BurstFault("ollama_load", "ollama", container or target(), plan, helpers, "h1", settle_timeout=0.3)
+
+
+def test_inject_starts_the_helper_on_the_project_network_and_is_proven_by_the_rise() -> None:
+    helpers = FakeHelpers(ROSE)
+    fault = burst(helpers)
+    fault.inject()
+    network, plan = helpers.started["h1"]
+    assert network == "refstack_infrastructure"
+    assert (plan["host"], plan["port"], plan["path"]) == ("172.20.0.5", 10110, "/api/generate")
+    assert (plan["concurrency"], plan["requests"], plan["rise"]) == (8, 40, 4)
+    assert [b["model"] for b in plan["bodies"]] == ["tinyllama", "phi"]
+    assert plan["bodies"][0]["options"] == {"num_predict": 32} and plan["bodies"][0]["stream"] is False
+    assert plan["proof"] == ["ollama_requests_inflight", "ollama_queue_depth"]
+    assert helpers.labels["harness.helper"] == "burst"
+    assert fault.in_force()
+    fault.revert()
+    assert helpers.removed == ["h1"] and not fault.in_force()
+    fault.revert()  # twice is harmless
+
+
+def test_a_burst_that_ends_without_showing_in_the_target_raises() -> None:
+    done = {"event": "done", "sent": 40, "statuses": {"404": 40}, "rose": False}
+    helpers = FakeHelpers(({"event": "baseline", "value": 0}, done), exits=True)
+    with pytest.raises(FaultError, match="ended without showing"):
+        burst(helpers).inject()
+
+
+def test_a_burst_that_never_shows_times_out() -> None:
+    helpers = FakeHelpers(({"event": "baseline", "value": 0},))
+    with pytest.raises(FaultError, match=r"timed out .* ollama_requests_inflight \+ ollama_queue_depth"):
+        burst(helpers).inject()
+
+
+def test_a_removed_helper_is_not_in_force_and_a_failed_one_neither() -> None:
+    helpers = FakeHelpers(ROSE)
+    fault = burst(helpers)
+    fault.inject()
+    helpers.started.clear()
+    assert not fault.in_force()
+    crashed = FakeHelpers(ROSE, exits=True, code=1)
+    assert not replace(fault, helpers=crashed).in_force()
+
+
+def test_a_stopped_target_is_refused_and_nothing_starts() -> None:
+    helpers = FakeHelpers(ROSE)
+    container = target()
+    container.stop(timeout=1)
+    with pytest.raises(FaultRefused, match="exited"):
+        burst(helpers, container).inject()
+    assert not helpers.started
+
+
+def test_a_target_on_no_network_of_its_project_is_refused() -> None:
+    helpers = FakeHelpers(ROSE)
+    with pytest.raises(FaultRefused, match="no network of its compose project"):
+        burst(helpers, target({"other_net": "10.0.0.2"})).inject()
+    assert not helpers.started
+
+
+def test_the_port_must_be_given_when_the_target_exposes_several() -> None:
+    with pytest.raises(FaultError, match="exposes 2 ports"):
+        burst(FakeHelpers(ROSE), target(ports=("10002/tcp", "10003/tcp"))).inject()
+    given = replace(burst(FakeHelpers(ROSE)), plan=replace(burst(FakeHelpers(ROSE)).plan, port=10003))
+    helpers = FakeHelpers(ROSE)
+    given = replace(given, helpers=helpers, container=target(ports=("10002/tcp", "10003/tcp")))
+    given.inject()
+    assert helpers.started["h1"][1]["port"] == 10003
+
+
+def test_applied_journals_the_helper_by_name_and_reverts_on_an_interrupt(tmp_path) -> None:
+    helpers = FakeHelpers(ROSE)
+    journal = Journal(tmp_path / "journal.json")
+    with pytest.raises(KeyboardInterrupt), applied(burst(helpers), journal):
+        assert [e.record for e in journal.entries()] == [FaultRecord("ollama_load", "ollama", "h1")]
+        raise KeyboardInterrupt
+    assert helpers.removed == ["h1"] and not journal.entries()
+
+
+def test_build_fault_makes_an_agent_burst_naming_the_models_in_turn() -> None:
+    helpers = FakeHelpers(ROSE)
+    stack = FakeStack(target())
+    spec = FaultSpec(
+        "http_burst",
+        "ollama",
+        (("concurrency", 20.0), ("requests", 400.0), ("duration", 30.0)),
+        models=("a", "b", "c"),
+    )
+    fault = build_fault(spec, stack, "http://127.0.0.1:9", helpers)
+    assert isinstance(fault, BurstFault)
+    fault.inject()
+    plan = helpers.started[fault.name][1]
+    assert plan["path"] == "/api/task" and plan["duration"] == 30.0
+    assert [b["model"] for b in plan["bodies"]] == ["a", "b", "c"]
+    assert all("{n}" in b["input"] for b in plan["bodies"])  # a fresh input per request: no cache hit
+    assert plan["proof"] == ["agent_inflight_requests", "agent_concurrency_waiting"]
+    assert fault.name.startswith("harness-burst-ollama-")
+
+
+def test_an_agent_burst_without_models_sends_plain_tasks_at_its_path() -> None:
+    plan = plan_for("http_burst", concurrency=2, requests=4, path="/api/task/async")
+    assert plan.path == "/api/task/async" and plan.bodies == ({"input": "burst {n}"},)
+    with pytest.raises(FaultError, match="at least one model"):
+        plan_for("ollama_load", concurrency=2, requests=4)
+
+
+def test_restore_fault_rebuilds_a_leftover_that_removes_its_helper() -> None:
+    helpers = FakeHelpers(ROSE)
+    helpers.start("h9", "refstack_infrastructure", "{}", {})
+    leftover = restore_fault(FaultRecord("http_burst", "agent-indexer", "h9"), None, helpers=helpers)
+    assert isinstance(leftover, LeftoverBurst) and leftover.in_force()
+    with pytest.raises(FaultError, match="only reverted"):
+        leftover.inject()
+    leftover.revert()
+    assert helpers.removed == ["h9"] and not leftover.in_force()
