@@ -19,6 +19,8 @@ FaultKind = Literal[
     "proxy_timeout",
     "proxy_reset_peer",
     "proxy_bandwidth",
+    "ollama_load",
+    "http_burst",
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # The numeric attributes each fault kind takes (Toxiproxy's toxic attributes, plus toxicity 0..1).
@@ -32,7 +34,13 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "proxy_timeout": ("timeout", "toxicity"),
     "proxy_reset_peer": ("timeout", "toxicity"),
     "proxy_bandwidth": ("rate", "toxicity"),
+    # bursts (harness/faults/burst.py): also `models` (names) and, for http_burst, `path`
+    "ollama_load": ("concurrency", "requests", "num_predict", "port", "duration"),
+    "http_burst": ("concurrency", "requests", "port", "duration"),
 }
+BURST_KINDS: tuple[FaultKind, ...] = ("ollama_load", "http_burst")
+BURST_LIMITS: dict[str, float] = {"concurrency": 64, "requests": 2000, "num_predict": 1024, "duration": 600}
+"""Upper bounds of a burst: it is bounded in count and time, whatever slas.yaml asks."""
 Stream = Literal["downstream", "upstream"]
 STREAMS: tuple[Stream, ...] = ("downstream", "upstream")
 
@@ -104,6 +112,10 @@ class FaultSpec:
     """The service (container faults) or fault-proxy proxy (proxy faults) the fault hits."""
     attributes: tuple[tuple[str, float], ...] = ()
     stream: Stream = "downstream"
+    models: tuple[str, ...] = ()
+    """Bursts: the model names the requests ask for, in turn."""
+    path: str | None = None
+    """http_burst: the path requests are POSTed to (default /api/task)."""
 
     def attribute(self, name: str, default: float | None = None) -> float | None:
         return dict(self.attributes).get(name, default)

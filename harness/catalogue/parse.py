@@ -10,6 +10,8 @@ from harness.analyzers import ANALYZERS, PROMQL, AnalyzerSpec
 from harness.catalogue.abort import read_abort
 from harness.catalogue.grading import read_grading, read_total_score
 from harness.catalogue.model import (
+    BURST_KINDS,
+    BURST_LIMITS,
     FAULT_ATTRIBUTES,
     FAULT_KINDS,
     STREAMS,
@@ -36,6 +38,7 @@ VERSION = 1
 LINT_SECTIONS = ("pools", "lint")
 """Top-level sections owned by the static lint: accepted here, validated there."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 """A Prometheus label name: anything else would make every query of every objective invalid PromQL."""
 
@@ -200,21 +203,49 @@ def _fault(node: Fields) -> FaultSpec:
     if node.has("stream") and not kind.startswith("proxy_"):
         raise node.error("stream", f"only proxy faults have a stream, not {kind}")
     allowed = FAULT_ATTRIBUTES[kind]
+    models, path = _burst_names(node, kind) if kind in BURST_KINDS else ((), None)
     attributes = []
     for key in list(node.node):
-        if key in ("kind", "target", "stream"):
+        if key in ("kind", "target", "stream", "models", "path"):
             continue
         if key not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
             raise node.error(
                 key, f"unknown attribute for {kind} (expected: kind, target, stream, {expected})"
             )
-        value = node.number(key, minimum=0)
+        value = _burst_number(node, key) if kind in BURST_KINDS else node.number(key, minimum=0)
         if key == "toxicity" and value > 1:
             raise node.error(key, "toxicity is a fraction between 0 and 1")
         attributes.append((key, value))
+    if kind in BURST_KINDS:
+        for key in ("concurrency", "requests"):
+            node.integer(key)  # required: a burst is bounded in count
     node.finish()
-    return FaultSpec(kind, target, tuple(attributes), stream)
+    return FaultSpec(kind, target, tuple(attributes), stream, models, path)
+
+
+def _burst_names(node: Fields, kind: str) -> tuple[tuple[str, ...], str | None]:
+    """A burst's ``models`` (names asked for in turn; ollama_load needs one) and http_burst's ``path``."""
+    models = node.strings("models") if kind == "ollama_load" else node.strings("models", ())
+    for name in models:
+        if not _MODEL.match(name):
+            raise node.error("models", f"{show(name)} is not a model name (letters, digits and ._:-)")
+    if kind == "ollama_load" and not models:
+        raise node.error("models", "ollama_load needs at least one model")
+    if node.has("path") and kind != "http_burst":
+        raise node.error("path", f"only http_burst has a path, not {kind}")
+    path = node.string("path", None)
+    if path is not None and not path.startswith("/"):
+        raise node.error("path", f"a path starts with /, got {show(path)}")
+    return models, path
+
+
+def _burst_number(node: Fields, key: str) -> float:
+    """A burst's attribute: a whole number of at least 1 (``duration`` a duration), at most its bound."""
+    value = node.duration(key) if key == "duration" else float(node.integer(key, minimum=1))
+    if value > BURST_LIMITS.get(key, float("inf")):
+        raise node.error(key, f"{value:g} is over the bound of {BURST_LIMITS[key]:g} for a burst")
+    return value
 
 
 def _objectives(top: Fields, scenarios: tuple[Scenario, ...]) -> tuple[Objective, ...]:
