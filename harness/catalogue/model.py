@@ -9,11 +9,16 @@ from harness.catalogue.abort import AbortCondition
 from harness.verdict import Severity
 from harness.windows import WindowName
 
+CRASH_EXIT_CODE = 137
+"""The only exit code crash_loop can cause: 128 + SIGKILL (harness/faults/lifecycle.py says why)."""
 FaultKind = Literal[
     "container_kill",
     "container_stop",
     "container_pause",
     "container_restart",
+    "crash_loop",
+    "sigterm",
+    "idle",
     "proxy_down",
     "proxy_latency",
     "proxy_timeout",
@@ -29,6 +34,10 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "container_stop": ("timeout",),
     "container_pause": (),
     "container_restart": ("timeout",),
+    # lifecycle (harness/faults/lifecycle.py); idle pauses the load for the fault window (the runner's)
+    "crash_loop": ("interval", "exit_code"),
+    "sigterm": (),
+    "idle": (),
     "proxy_down": (),
     "proxy_latency": ("latency", "jitter", "toxicity"),
     "proxy_timeout": ("timeout", "toxicity"),

@@ -12,6 +12,7 @@ from harness.catalogue.grading import read_grading, read_total_score
 from harness.catalogue.model import (
     BURST_KINDS,
     BURST_LIMITS,
+    CRASH_EXIT_CODE,
     FAULT_ATTRIBUTES,
     FAULT_KINDS,
     STREAMS,
@@ -216,6 +217,12 @@ def _fault(node: Fields) -> FaultSpec:
         value = _burst_number(node, key) if kind in BURST_KINDS else node.number(key, minimum=0)
         if key == "toxicity" and value > 1:
             raise node.error(key, "toxicity is a fraction between 0 and 1")
+        if key == "exit_code" and value != CRASH_EXIT_CODE:
+            raise node.error(
+                key,
+                f"a crash caused from outside exits {CRASH_EXIT_CODE} (SIGKILL): a process exits "
+                f"with {value:g} only by itself",
+            )
         attributes.append((key, value))
     if kind in BURST_KINDS:
         for key in ("concurrency", "requests"):

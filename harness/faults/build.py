@@ -18,6 +18,7 @@ from harness.faults.burst import (
     plan_for,
 )
 from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
+from harness.faults.lifecycle import LIFECYCLE_KINDS, build_lifecycle, restore_lifecycle
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 
 
@@ -35,6 +36,8 @@ def build_fault(
     """``helpers``: where burst helpers run (default: the local Docker engine)."""
     if spec.kind in BURST_KINDS:
         return _burst(spec, stack, helpers or DockerHelpers())
+    if spec.kind in LIFECYCLE_KINDS:
+        return build_lifecycle(spec, stack.container(spec.target))
     family, _, name = spec.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
         return ContainerFault(
@@ -89,14 +92,23 @@ def restore_fault(
         return LeftoverBurst(record.kind, record.target, record.location, helpers or DockerHelpers())
     family, _, name = record.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
-        if stack is None:
-            raise FaultError(f"{record.kind} on {record.target}: reverting it needs the stack (--stack)")
-        found = [c for c in stack.containers(record.target) if c.id == record.location]
-        if not found:
+        found = _journalled_container(record, stack)
+        if found is None:
             return None
         return ContainerFault(
-            cast(ContainerAction, name), record.target, found[0], settle_timeout=settle_timeout
+            cast(ContainerAction, name), record.target, found, settle_timeout=settle_timeout
         )
+    if record.kind in LIFECYCLE_KINDS:
+        found = _journalled_container(record, stack)
+        return None if found is None else restore_lifecycle(record, found, settle_timeout)
     if family == "proxy" and name in PROXY_KINDS:
         return ProxyFault(cast(ProxyKind, name), record.target, record.location, stream=record.stream)
     raise FaultError(f"fault journal names an unknown fault kind {record.kind!r}")
+
+
+def _journalled_container(record: FaultRecord, stack: ContainerSource | None) -> ContainerHandle | None:
+    """The container a journal record names, None when it is gone."""
+    if stack is None:
+        raise FaultError(f"{record.kind} on {record.target}: reverting it needs the stack (--stack)")
+    found = [c for c in stack.containers(record.target) if c.id == record.location]
+    return found[0] if found else None
