@@ -38,6 +38,7 @@ COMMANDS = {
     "run": ("harness.commands.run", "run the chaos scenarios and judge every SLA (exit 0 / 1 / 2)"),
     "judge": ("harness.reports.command", "judge a recorded run (reports/run.json) again from Prometheus"),
     "slas": ("harness.catalogue.command", "check slas.yaml and list what it will judge"),
+    "history": ("harness.commands.history", "list the recorded runs, or one objective's figures across them"),
 }
 COMMAND_DEST = "command"
 """The one namespace attribute the CLI owns; no command may declare an option writing it."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from harness.catalogue.abort import AbortCondition
+from harness.history.location import DEFAULT_HISTORY
+from harness.history.spec import RegressionSpec
 from harness.verdict import Severity
 from harness.windows import WindowName
 
@@ -112,6 +114,8 @@ class Defaults:
     min_scrapes_per_window: int = 4
     service_label: str = "job"
     """The Prometheus label naming a service; analyzers group by it unless told otherwise."""
+    history: str = DEFAULT_HISTORY
+    """The history file every run is appended to (harness.history), as a path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,8 @@ class Objective:
     severity: Severity
     line: int | None = None
     grading: Grading = Grading()
+    regression: RegressionSpec | None = None
+    """Judged against its own earlier values too (harness.history.regression)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from typing import Any
 from harness.analyzers import ANALYZERS, PROMQL, AnalyzerSpec
 from harness.catalogue.abort import read_abort
 from harness.catalogue.grading import read_grading, read_total_score
+from harness.catalogue.history import read_history, read_regression
 from harness.catalogue.model import (
     BURST_KINDS,
     BURST_LIMITS,
@@ -85,6 +86,7 @@ def _defaults(node: Fields) -> Defaults:
         windows=_windows(windows, base.windows) if windows else base.windows,
         min_scrapes_per_window=node.integer("min_scrapes_per_window", base.min_scrapes_per_window, minimum=2),
         service_label=_label_name(node, "service_label", base.service_label),
+        history=read_history(node, base.history),
     )
     node.finish()
     return defaults
@@ -283,6 +285,7 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
     names, explicit = _scenario_names(node, scenarios)
     measurement, spec = _measurement(node)
     grading = read_grading(node, measurement.params)
+    regression = read_regression(node)
     # Named explicitly, a fault-less scenario for a fault-only check is a mistake; under `all` it is
     # simply skipped when judged.
     needs_fault = window in ("fault", "recovery") or spec.needs_fault
@@ -302,6 +305,7 @@ def _objective(node: Fields, scenarios: dict[str, Scenario]) -> Objective:
         severity,
         node.line,
         grading=grading,
+        regression=regression,
     )
 
 
