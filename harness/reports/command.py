@@ -1,4 +1,8 @@
-"""`python -m harness judge`: judge a recorded run again from Prometheus and write the reports."""
+"""`python -m harness judge`: judge a recorded run again from Prometheus and write the reports.
+
+A re-judge is not a new night: it is not appended to the history. Its regression verdicts compare
+with the runs that started before the recorded run did, so judging again gives the night's answer.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from harness.catalogue.model import Catalogue
 from harness.catalogue.parse import load_catalogue
 from harness.catalogue.reader import url_problem
 from harness.errors import InputError
+from harness.history.recording import rejudge_history
+from harness.history.store import check_history
 from harness.metrics.port import MetricsSource
 from harness.metrics.prometheus import PrometheusSource
 from harness.reports import write_reports
@@ -48,11 +54,14 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--prometheus", None, problem)
     catalogue = load_catalogue(args.slas)
     record = load_run_record(args.run)
+    if any(o.regression for o in catalogue.objectives):
+        check_history(catalogue.defaults.history)
     reports = Path(args.reports)
     prepare_directory(reports)
     settings = catalogue.defaults.prometheus
     source = PrometheusSource(args.prometheus or settings.url, settings.query_timeout)
     verdicts = judge_run(catalogue, record, source, args.run)
+    verdicts += rejudge_history(catalogue, record).regressions(verdicts)
     code = write_reports(reports, verdicts, record.steps(), catalogue=catalogue)
     print(render_summary(verdicts, catalogue=catalogue))
     return code
