@@ -39,6 +39,10 @@ COMMANDS = {
     "judge": ("harness.reports.command", "judge a recorded run (reports/run.json) again from Prometheus"),
     "slas": ("harness.catalogue.command", "check slas.yaml and list what it will judge"),
     "history": ("harness.commands.history", "list the recorded runs, or one objective's figures across them"),
+    "compare": (
+        "harness.commands.compare",
+        "two recorded runs side by side: every figure, its change, and whether the noise explains it",
+    ),
 }
 COMMAND_DEST = "command"
 """The one namespace attribute the CLI owns; no command may declare an option writing it."""
