@@ -12,7 +12,7 @@ the target's ``/metrics`` whose sum must rise by ``rise``).
 
 Prints one JSON object per line: ``baseline`` (the gauges' sum before the burst), ``rose`` (once, when
 the sum reached baseline + rise: the burst took effect), ``done`` (what was sent and answered). Exit 0
-when done, 2 on a bad plan.
+when done, 2 on a bad plan, 3 when the gauges cannot be read (nothing is sent: it could not be proven).
 """
 
 from __future__ import annotations
@@ -123,6 +123,9 @@ def main(argv: list[str]) -> int:
         return 2
     names, started = list(plan.get("proof") or []), time.monotonic()
     before = gauges(plan, names) if names else None
+    if names and before is None:  # the burst could never be proven: do not send it
+        say("refused", reason=f"cannot read /metrics on {plan['host']}:{plan['port']}")
+        return 3
     say("baseline", value=before)
     burst = Burst(plan)
     workers = [threading.Thread(target=burst.worker, daemon=True) for _ in range(int(plan["concurrency"]))]

@@ -107,3 +107,9 @@ def test_a_plan_without_limits_is_refused() -> None:
     document["requests"] = 0
     code, events = run(json.dumps(document))
     assert code == 2 and "must be positive" in events[0]["reason"]
+
+
+def test_nothing_is_sent_when_the_gauges_cannot_be_read() -> None:
+    plan = plan_for("http_burst", concurrency=2, requests=4)
+    code, events = run(plan.document("127.0.0.1", 9))
+    assert code == 3 and events == [{"event": "refused", "reason": "cannot read /metrics on 127.0.0.1:9"}]

@@ -1,0 +1,97 @@
+"""Bursts on the real engine: a throwaway target in project "bursttest" (internal network, nothing
+published) gets a bounded burst from the helper container, proven by its gauge; revert removes the helper;
+a helper a killed run left is removed by the journal sweep; nothing is left behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from harness.catalogue.model import FaultSpec
+from harness.faults import FaultError, Journal, applied, build_fault, sweep
+from harness.faults.burst import HELPER_LABEL, IMAGE, BurstFault
+from harness.images import build_images
+from harness.stack import Stack
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+FIXTURE = Path(__file__).parent / "fixtures" / "bursttest.yml"
+PROJECT = "bursttest"
+NO_PROXY = "http://127.0.0.1:9"  # never called: bursts only
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    build_images([IMAGE])  # the target runs the helper's image too
+    running = Stack.from_files([FIXTURE], PROJECT)
+    running.down(timeout=1)
+    try:
+        running.up(health_timeout=60)
+        yield running
+    finally:
+        left = running.down(timeout=1)
+        assert not left, f"left behind: {left}"
+        assert not helpers(), "a burst helper was left behind"
+
+
+def helpers() -> list[str]:
+    client = docker.from_env()
+    return [c.name for c in client.containers.list(all=True, filters={"label": f"{HELPER_LABEL}=burst"})]
+
+
+def burst(requests: int = 60, concurrency: int = 12) -> FaultSpec:
+    attributes = (("concurrency", float(concurrency)), ("requests", float(requests)), ("duration", 20.0))
+    return FaultSpec("http_burst", "target", attributes, models=("a", "b", "c"))
+
+
+def test_a_burst_is_proven_by_the_targets_gauge_and_its_helper_removed(stack: Stack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json")
+    fault = build_fault(burst(), stack, NO_PROXY)
+    assert isinstance(fault, BurstFault)
+    with applied(fault, journal):
+        assert fault.in_force()
+        assert [e.record.location for e in journal.entries()] == [fault.name]
+        state = fault.helpers.state(fault.name)
+        assert state is not None
+        rose = state.event("rose")
+        assert rose is not None and rose["value"] >= rose["before"] + 6
+    assert fault.helpers.state(fault.name) is None and journal.entries() == []
+
+
+def test_the_burst_ends_within_its_count(stack: Stack, tmp_path: Path) -> None:
+    fault = build_fault(burst(requests=24, concurrency=12), stack, NO_PROXY)
+    assert isinstance(fault, BurstFault)
+    with applied(fault, Journal(tmp_path / "j.json")):
+        state = fault.helpers.state(fault.name)
+        while state is not None and state.running:
+            state = fault.helpers.state(fault.name)
+        assert state is not None
+        done = state.event("done")
+        assert done is not None and done["sent"] == 24 and done["statuses"] == {"200": 24}
+        assert fault.in_force()  # finished its count: the burst happened
+
+
+def test_a_helper_left_by_a_killed_run_is_removed_by_the_sweep(stack: Stack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json")
+    fault = build_fault(burst(requests=2000, concurrency=4), stack, NO_PROXY)
+    assert isinstance(fault, BurstFault)
+    journal.add(fault.record(), pid=1, since=0.0)  # as applied() writes it before the inject
+    fault.inject()  # ... and the run is SIGKILLed here: no revert
+    assert fault.name in helpers()
+    report = sweep(journal, None, None)
+    assert report.ok and any(fault.name in line for line in report.cleaned)
+    assert fault.name not in helpers() and journal.entries() == []
+
+
+def test_a_port_nobody_listens_on_is_not_proven(stack: Stack) -> None:
+    spec = burst()
+    spec = FaultSpec(spec.kind, spec.target, (*spec.attributes, ("port", 10999.0)), models=spec.models)
+    fault = build_fault(spec, stack, NO_PROXY)
+    try:
+        with pytest.raises(FaultError, match=r"ended without showing|timed out"):
+            fault.inject()
+    finally:
+        fault.revert()
