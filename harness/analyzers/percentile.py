@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated
 
 from harness.analyzers.base import AnalysisContext, Recorder, key_text
 from harness.metrics.histogram import (
@@ -25,6 +27,31 @@ from harness.metrics.resolution import Comparator, decide, scrape_guard
 from harness.verdict import Check, Figure
 
 _AGREEMENT = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Spelled:
+    """The forms a string parameter takes (``harness.catalogue.reader.Spelling``)."""
+
+    pattern: str
+    expected: str
+
+
+# p(N): at most four decimals, so that q = N/100 has the six significant digits PromQL is sent (:g).
+_P_OF_N = r"p\((100(\.0{1,4})?|\d{1,2}(\.\d{1,4})?)\)"
+PERCENTILE_SPELLING = Spelled(
+    rf"(p50|p90|p95|p99|p999|max|{_P_OF_N})",
+    "a percentile: p50, p90, p95, p99, p999, max, or p(N) with N from 0 to 100 (like p(99.9), p(42))",
+)
+Percentile = Annotated[str, PERCENTILE_SPELLING]
+
+
+def quantile_of(percentile: str) -> float:
+    """The quantile of a percentile spelled as ``PERCENTILE_SPELLING`` allows: ``p(99.9)`` -> 0.999."""
+    if percentile in PERCENTILES:
+        return PERCENTILES[percentile]
+    # Decimal: 99.9 / 100 in binary floating point is 0.9990000000000001.
+    return float(Decimal(percentile[2:-1]) / 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +90,7 @@ def measure_percentile(
     guard = scrape_guard(window, context.scrape_interval, context.min_scrapes)
     if guard:
         return [PercentileResult((), Check(name, "error", guard), None)]
-    q = PERCENTILES[spec.percentile]
+    q = quantile_of(spec.percentile)
     span = window.promql_range()
     bucket_series = recorder.instant(
         bucket_increase_query(spec.metric, spec.matchers, span, spec.by), window.end
@@ -129,7 +156,7 @@ def percentile_trend(
     """The percentile over the whole scenario, each point over the last 4 scrapes: for the timeline
     plot only, never for the decision."""
     span = f"{max(1, round(4 * context.step * 1000))}ms"
-    query = quantile_query(PERCENTILES[spec.percentile], spec.metric, spec.matchers, span, spec.by)
+    query = quantile_query(quantile_of(spec.percentile), spec.metric, spec.matchers, span, spec.by)
     return tuple(s for s in recorder.range(query, context.timeline.whole, context.step) if s.finite())
 
 

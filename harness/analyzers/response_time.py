@@ -14,12 +14,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text
-from harness.analyzers.percentile import PercentileSpec, figure, measure_percentile, percentile_trend, worst
+from harness.analyzers.percentile import (
+    Percentile,
+    PercentileSpec,
+    figure,
+    measure_percentile,
+    percentile_trend,
+    worst,
+)
 from harness.analyzers.throughput import compare_throughput
 from harness.verdict import Figure, Finding
 from harness.windows import Seconds
-
-Percentile = Literal["p50", "p90", "p95", "p99", "p999", "max"]
 
 
 @dataclass(frozen=True, slots=True)

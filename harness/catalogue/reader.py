@@ -14,7 +14,7 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from harness.errors import InputError
@@ -26,6 +26,16 @@ _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _MISSING: Any = object()
 T = TypeVar("T")
 S = TypeVar("S", bound=str)
+
+
+@typing.runtime_checkable
+class Spelling(Protocol):
+    """``Annotated[str, spelling]`` metadata: the forms a string parameter takes (a percentile like
+    ``p(99.9)``), as a regular expression the whole value must match, and how an error says it. It is a
+    protocol so that analyzers declare spellings without importing the catalogue."""
+
+    pattern: str
+    expected: str
 
 
 def show(value: Any) -> str:
@@ -146,6 +156,17 @@ class Fields:
             raise self.error(key, f"expected a string or a list of strings, got {show(value)}")
         return tuple(items)
 
+    def numbers(self, key: str, default: Any = _MISSING) -> float | tuple[float, ...]:
+        """A number, or a list of numbers (a range's bounds)."""
+        value = self._get(key, default)
+        if value is default or not isinstance(value, list):
+            return self.number(key, default)
+        if not value or any(
+            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) for v in value
+        ):
+            raise self.error(key, f"expected a number or a list of numbers, got {show(value)}")
+        return tuple(float(v) for v in value)
+
     def mapping(self, key: str) -> Fields | None:
         """An optional nested mapping."""
         value = self._get(key, None)
@@ -203,7 +224,8 @@ def parse_duration(value: Any) -> float | None:
 def read_dataclass(cls: type[T], fields: Fields) -> T:
     """Build a frozen dataclass from its type hints; unknown keys and wrong types are InputErrors.
 
-    Supported hints: bool, int, float, str, ``Seconds`` (a duration), ``Literal[...]``, ``tuple[str, ...]``,
+    Supported hints: bool, int, float, str, ``Seconds`` (a duration), ``Annotated[str, Spelling]``,
+    ``Literal[...]``, ``tuple[str, ...]``, ``float | tuple[float, ...]`` (a number or a list of numbers),
     ``Mapping[str, frozenset[str]]`` (a graph) and ``X | None``. A ``__post_init__`` ValueError of the
     form ``"field: message"`` is reported at that field's line.
     """
@@ -229,7 +251,12 @@ def _read_hint(fields: Fields, key: str, hint: Any, default: Any) -> Any:
     if origin is typing.Annotated:
         if DURATION in args[1:]:
             return fields.duration(key, default, positive=False)
+        spelling = next((a for a in args[1:] if isinstance(a, Spelling)), None)
+        if spelling is not None:
+            return _read_spelled(fields, key, spelling, default)
         return _read_hint(fields, key, args[0], default)
+    if origin in (typing.Union, types.UnionType) and set(args) == {float, tuple[float, ...]}:
+        return fields.numbers(key, default)
     if origin in (typing.Union, types.UnionType) and type(None) in args:
         inner = next(a for a in args if a is not type(None))
         return _read_hint(fields, key, inner, None if default is _MISSING else default)
@@ -248,6 +275,13 @@ def _read_hint(fields: Fields, key: str, hint: Any, default: Any) -> Any:
     if origin is Mapping and args == (str, frozenset[str]):
         return _read_graph(fields, key, default)
     raise TypeError(f"read_dataclass cannot read {key}: {hint!r}")
+
+
+def _read_spelled(fields: Fields, key: str, spelling: Spelling, default: Any) -> str:
+    value = fields.string(key, default)
+    if value is not default and not re.fullmatch(spelling.pattern, value):
+        raise fields.error(key, f"expected {spelling.expected}, got {show(value)}")
+    return value
 
 
 def _read_graph(fields: Fields, key: str, default: Any) -> Mapping[str, frozenset[str]] | None:

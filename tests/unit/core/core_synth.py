@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext
 from harness.analyzers.circuit_breaker import CircuitBreakerParams, queries
+from harness.analyzers.percentile import quantile_of
 from harness.metrics.fake import FakeMetricsSource
 from harness.metrics.histogram import (
-    PERCENTILES,
     Bucket,
     bucket_increase_query,
     estimate_quantile,
@@ -83,7 +83,7 @@ def put_histogram(
 ) -> None:
     """Play Prometheus for one window: bucket increases per group, and histogram_quantile over them."""
     span = window.promql_range()
-    q = PERCENTILES[percentile]
+    q = quantile_of(percentile)
     for group, latencies in groups.items():
         labels = dict(group)
         buckets = cumulative(latencies)
