@@ -17,6 +17,7 @@ from harness.catalogue.model import Catalogue, Scenario
 from harness.errors import MeasurementError
 from harness.faults.base import Fault, FaultError, applied
 from harness.faults.journal import Journal
+from harness.faults.lifecycle import IDLE, LoadPause
 from harness.load.driver import LoadDriver, LoadProgress, running
 from harness.metrics.port import MetricsSource
 from harness.reports import ReportStep
@@ -128,7 +129,7 @@ class Runner:
         hold("steady", windows.steady, "none", guarded=False)
         if scenario.fault is None:
             return
-        fault = self.make_fault(scenario)
+        fault = self._fault(scenario)
         fault_started = time.time()
         with applied(fault, self.journal):
             clock.fault_started()
@@ -146,6 +147,15 @@ class Runner:
             )
         )
         hold("recovery", windows.recovery, "reverted", guarded=True)
+
+    def _fault(self, scenario: Scenario) -> Fault:
+        assert scenario.fault is not None
+        if scenario.fault.kind == IDLE:  # the load is the runner's: it pauses it itself
+            run_id = f"{self.run_id}-{scenario.name}-resumed"
+            return LoadPause(
+                scenario.fault.target, self.load, scenario.load, scenario.windows.recovery, run_id
+            )
+        return self.make_fault(scenario)
 
     def _await_final_scrape(self, end: float) -> None:
         """Judge only once Prometheus has scraped past the end of the last window."""

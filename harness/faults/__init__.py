@@ -3,6 +3,7 @@
 base.py       Fault protocol, FaultError, FaultRefused, FaultRecord, applied(), sigterm_as_interrupt()
 container.py  ContainerFault (kill, stop, pause, restart)
 proxy.py      ProxyFault (down, latency, timeout, reset_peer, bandwidth), ProxyApi
+lifecycle.py  CrashLoopFault (crash_loop), SigtermFault (sigterm), LoadPause (idle: the runner's)
 burst.py      BurstFault (ollama_load, http_burst): a bounded burst from a helper container on the stack's network
 journal.py    Journal: the faults and the load generator in force, on disk, for the sweep
 build.py      build_fault(FaultSpec, stack, proxy_url), restore_fault(record, stack)

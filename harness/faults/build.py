@@ -18,7 +18,7 @@ from harness.faults.burst import (
     plan_for,
 )
 from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
-from harness.faults.lifecycle import LIFECYCLE_KINDS, build_lifecycle, restore_lifecycle
+from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS, build_lifecycle, restore_lifecycle
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 
 
@@ -98,6 +98,8 @@ def restore_fault(
         return ContainerFault(
             cast(ContainerAction, name), record.target, found, settle_timeout=settle_timeout
         )
+    if record.kind == IDLE:
+        return None  # the paused load is journalled on its own: nothing on the stack to revert
     if record.kind in LIFECYCLE_KINDS:
         found = _journalled_container(record, stack)
         return None if found is None else restore_lifecycle(record, found, settle_timeout)

@@ -23,7 +23,9 @@ policy gave up. After a SIGKILL of the harness the thread is gone with it; the j
 SIGKILL when the grace runs out), then ``docker start``; proven by the exit and a new start. How the
 service took it (exit code, how long it took, its state) is for the graceful_shutdown analyzer.
 
-``idle`` is no fault on the stack: the load pauses for the fault window. It is the runner's business.
+``idle`` is no fault on the stack: the load stops for the fault window (so the target can hibernate) and
+starts again for the recovery window. The load is the runner's, so the runner builds this one
+(``LoadPause``) over its load driver; a journal entry of it needs no revert (the load has its own entry).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Any, Protocol
 
 import docker.errors
 
-from harness.catalogue.model import FaultSpec
+from harness.catalogue.model import FaultSpec, LoadLevel
 from harness.faults.base import FaultError, FaultRecord, FaultRefused
 from harness.faults.container import (
     DOCKER_ERRORS,
@@ -47,6 +49,7 @@ from harness.faults.container import (
     container_state,
     ensure_running,
 )
+from harness.load.driver import LoadDriver
 from harness.polling import wait_until
 
 LIFECYCLE_KINDS = ("crash_loop", "sigterm")
@@ -266,3 +269,39 @@ def restore_lifecycle(record: FaultRecord, container: ContainerHandle, settle_ti
     if record.kind == "crash_loop":
         return CrashLoopFault(record.target, container, settle_timeout=settle_timeout)
     return SigtermFault(record.target, container, settle_timeout=settle_timeout)
+
+
+@dataclass(slots=True)
+class _Resumed:
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadPause:
+    """``idle``: no load during the fault window; the same load level again, under ``run_id``, after it."""
+
+    target: str
+    """The service expected to hibernate."""
+    driver: LoadDriver = field(compare=False, repr=False)
+    level: LoadLevel
+    resume_for: float
+    """Seconds the resumed load runs (the recovery window; the driver's own slack on top)."""
+    run_id: str
+    _resumed: _Resumed = field(default_factory=_Resumed, init=False, compare=False, repr=False)
+
+    def describe(self) -> str:
+        return f"idle: no load, for service {self.target} to hibernate"
+
+    def record(self) -> FaultRecord:
+        return FaultRecord(IDLE, self.target, self.run_id)
+
+    def inject(self) -> None:
+        self.driver.stop()  # proven by its return: stop() never raises and returns once the load is gone
+
+    def in_force(self) -> bool:
+        return not self._resumed.done
+
+    def revert(self) -> None:
+        if not self._resumed.done:
+            self._resumed.done = True
+            self.driver.start(self.level, self.resume_for, self.run_id)
