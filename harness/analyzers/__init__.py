@@ -21,6 +21,7 @@ from harness.analyzers import (
     promql,
     required_metrics,
     response_time,
+    restart_limit,
 )
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, DependencyGraph
 
@@ -37,6 +38,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             ollama_limits.ANALYZER,
             model_pool.ANALYZER,
             memory_pools.ANALYZER,
+            restart_limit.ANALYZER,
         )
     }
 )
