@@ -28,6 +28,8 @@ import pytest
 from harness.catalogue import load_catalogue
 from harness.catalogue.model import BURST_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
+from harness.history.recording import run_history
+from harness.history.store import check_history
 from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
 from harness.runner import ScenarioResult
@@ -66,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class _State:
     catalogue: Catalogue
     reports: Path
+    run_id: str
+    """One id for the whole run: its load, its event series, its history row."""
     exits: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     """Holds the HarnessSession once it is up: closed (stack down, lock released) at the session's end."""
     session: OpenSession | None = None
@@ -86,9 +90,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     try:
         catalogue = load_catalogue(config.getoption("slas"))
+        check_history(catalogue.defaults.history)  # a bad history file is found before the stack comes up
     except HarnessError as exc:
         pytest.exit(f"harness: {exc}", returncode=2)
-    config.stash[_STATE] = _State(catalogue, Path(config.getoption("reports")))
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    config.stash[_STATE] = _State(catalogue, Path(config.getoption("reports")), run_id)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -142,7 +148,7 @@ class Chaos:
                 stack_files=[Path(f) for f in self.config.getoption("stack")],
                 project_name=self.config.getoption("project_name"),
                 reports=self.state.reports,
-                run_id=time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6],
+                run_id=self.state.run_id,
                 say=self._say,
                 keep_stack=self.config.getoption("keep_stack"),
                 health_timeout=self.config.getoption("health_timeout"),
@@ -180,11 +186,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     records: tuple[ScenarioRecord, ...] = tuple(r.record for r in state.results)
     state.reports.mkdir(parents=True, exist_ok=True)
     graph = state.session.graph if state.session else {}
-    write_run_record(state.reports / RUN_RECORD, RunRecord(records, graph))
+    record = RunRecord(records, graph)
+    write_run_record(state.reports / RUN_RECORD, record)
+    compose_file = Path(session.config.getoption("stack")[0])
+    history = run_history(state.catalogue, state.run_id, record, compose_file)
+    verdicts += history.regressions(verdicts)
     # Interrupted, or a scenario that raised instead of being judged: something went unmeasured.
     complete = not state.incomplete and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
-    code = write_reports(state.reports, verdicts, {r.name: r.steps for r in records}, complete)
-    print("\n" + render_summary(verdicts), file=sys.stderr)
+    steps = {r.name: r.steps for r in records}
+    code = write_reports(state.reports, verdicts, steps, complete, state.catalogue, history)
+    print("\n" + render_summary(verdicts, catalogue=state.catalogue), file=sys.stderr)
     if state.could_not_run:
         print(f"harness: could not run: {state.could_not_run}", file=sys.stderr)
     session.exitstatus = code
