@@ -13,6 +13,7 @@ from typing import Any
 from harness.analyzers import (
     circuit_breaker,
     concurrency_limit,
+    graceful_shutdown,
     memory_limits,
     memory_pools,
     model_pool,
@@ -38,6 +39,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             ollama_limits.ANALYZER,
             model_pool.ANALYZER,
             memory_pools.ANALYZER,
+            graceful_shutdown.ANALYZER,
             restart_limit.ANALYZER,
         )
     }

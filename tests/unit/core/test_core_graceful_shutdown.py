@@ -1,0 +1,87 @@
+"""graceful_shutdown (rules 6.1, 6.2, 6.4) on synthetic series of a sigterm scenario: exit 0 in the grace
+with the state saved at the stop and restored passes; SIGKILL at the end of the grace, an empty start, a
+state from an earlier save fail; no exit, no fault or too few scrapes is an error, never a pass."""
+
+from __future__ import annotations
+
+from core_synth import T0, context, timeline
+
+from harness.analyzers.graceful_shutdown import GracefulShutdownParams, queries
+from harness.analyzers.graceful_shutdown import run as graceful_shutdown
+from harness.metrics.fake import FakeMetricsSource
+
+SERVICE = "agent-summarizer"
+STOP = T0 + 29.0  # the sigterm fault stops it just before the fault window (T0 + 30)
+
+
+def scenario(
+    exit_code: str = "0",
+    stop_duration: float = 0.4,
+    restored: float = 1.0,
+    saved_at: float = STOP + 0.3,
+    params: GracefulShutdownParams | None = None,
+) -> FakeMetricsSource:
+    """The event follower's and the agent's series, every second over the whole run."""
+    fake = FakeMetricsSource()
+    asked = queries(params or GracefulShutdownParams(), SERVICE, "service")
+    exited = STOP + stop_duration
+    seconds = [T0 + i for i in range(136)]
+    old, new = [t for t in seconds if t < STOP], [t for t in seconds if t > exited + 1.5]
+    fake.put(asked["exits"], {"exit_code": exit_code}, [(t, float(t > exited)) for t in seconds])
+    fake.put(asked["stop_duration"], {}, [(t, stop_duration if t > exited else 0.0) for t in seconds])
+    fake.put(asked["stop_timeout"], {}, [(t, 20.0) for t in seconds])
+    fake.put(asked["restored"], {}, [(t, 1.0) for t in old] + [(t, restored) for t in new])
+    if "saved_at" in asked:
+        fake.put(asked["saved_at"], {}, [(t, T0 - 250.0) for t in old] + [(t, saved_at) for t in new])
+    return fake
+
+
+def judged(fake: FakeMetricsSource, params: GracefulShutdownParams | None = None, **kwargs: object):
+    options = {"faulted": SERVICE, "service_label": "service", **kwargs}
+    return graceful_shutdown(context(fake, "whole", **options), params or GracefulShutdownParams())  # type: ignore[arg-type]
+
+
+def test_exit_0_in_the_grace_with_the_state_saved_and_restored_passes() -> None:
+    finding = judged(scenario())
+    assert finding.status == "pass", finding.reason
+    figures = {f.name: f.value for f in finding.measured}  # type: ignore[union-attr]
+    assert figures[f"exit_code[{SERVICE}]"] == 0 and figures[f"stop_duration[{SERVICE}]"] == 0.4
+
+
+def test_sigkill_at_the_end_of_the_grace_fails() -> None:
+    finding = judged(scenario(exit_code="137", stop_duration=20.01, saved_at=T0 - 250.0))
+    assert finding.status == "fail"
+    assert "SIGKILLed at the end of its 20 s grace period (exit 137)" in finding.reason
+    assert "the stop did not save it" in finding.reason
+
+
+def test_a_start_without_state_fails() -> None:
+    finding = judged(scenario(restored=0.0, saved_at=0.0))
+    assert finding.status == "fail" and "it started empty" in finding.reason
+
+
+def test_a_state_from_an_earlier_save_fails() -> None:
+    finding = judged(scenario(saved_at=T0 - 250.0))
+    assert finding.status == "fail" and "before the stop: the stop did not save it" in finding.reason
+
+
+def test_a_service_without_a_save_time_is_judged_on_the_rest_and_says_so() -> None:
+    params = GracefulShutdownParams(saved_at_metric="")
+    finding = judged(scenario(params=params), params)
+    assert finding.status == "pass"
+    checks = {c.name: c for c in finding.evidence.checks}
+    assert checks[f"{SERVICE} state saved at the stop"].status == "skipped"
+
+
+def test_no_exit_no_fault_or_too_few_scrapes_is_an_error() -> None:
+    assert judged(FakeMetricsSource()).status == "error"
+    no_exit = FakeMetricsSource()
+    no_exit.put(queries(GracefulShutdownParams(), SERVICE, "service")["exits"], {"exit_code": "0"}, [(T0, 0)])
+    finding = judged(no_exit)
+    assert finding.status == "error" and "did not exit" in finding.reason
+    baseline = graceful_shutdown(
+        context(scenario(), "whole", tl=timeline(fault=None)), GracefulShutdownParams()
+    )
+    assert baseline.status == "error" and "no sigterm fault" in baseline.reason
+    coarse = judged(scenario(), scrape=60.0)
+    assert coarse.status == "error" and "fewer than 4 scrapes" in coarse.reason
