@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from harness.catalogue.model import Catalogue, Scenario
 from harness.catalogue.parse import load_catalogue
+from harness.catalogue.schema import catalogue_schema
 
 HELP = "check slas.yaml (one error with file:line, exit 2) and list its scenarios and objectives"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slas", default="slas.yaml", help="the SLA catalogue (default: slas.yaml)")
+    parser.add_argument(
+        "--schema",
+        action="store_true",
+        help="print slas.yaml's JSON Schema (for editors: yaml-language-server) instead of checking a file",
+    )
 
 
 def _scenario_line(scenario: Scenario) -> str:
@@ -42,5 +49,8 @@ def summary(catalogue: Catalogue) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.schema:
+        print(json.dumps(catalogue_schema(), indent=2))
+        return 0
     print(summary(load_catalogue(args.slas)))
     return 0

@@ -9,7 +9,7 @@ from harness.catalogue.abort import AbortCondition
 from harness.history.location import DEFAULT_HISTORY
 from harness.history.spec import RegressionSpec
 from harness.verdict import Severity
-from harness.windows import WindowName
+from harness.windows import Seconds, WindowName
 
 CRASH_EXIT_CODE = 137
 """The only exit code crash_loop can cause: 128 + SIGKILL (harness/faults/lifecycle.py says why)."""
@@ -59,9 +59,9 @@ STREAMS: tuple[Stream, ...] = ("downstream", "upstream")
 @dataclass(frozen=True, slots=True)
 class PrometheusSettings:
     url: str = "http://127.0.0.1:10400"
-    scrape_interval: float = 1.0
+    scrape_interval: Seconds = 1.0
     """Used only when Prometheus' targets do not report their scrape interval."""
-    query_timeout: float = 10.0
+    query_timeout: Seconds = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class LoadBounds:
 
     max_users: int = 200
     max_rate: float = 500.0
-    max_duration: float = 1800.0
+    max_duration: Seconds = 1800.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +95,9 @@ class LoadLevel:
 
 @dataclass(frozen=True, slots=True)
 class WindowDurations:
-    steady: float = 30.0
-    fault: float = 60.0
-    recovery: float = 45.0
+    steady: Seconds = 30.0
+    fault: Seconds = 60.0
+    recovery: Seconds = 45.0
 
     @property
     def total(self) -> float:
