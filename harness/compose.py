@@ -112,6 +112,8 @@ class Compose:
                 text=True,
                 timeout=timeout,
                 check=False,
+                # A terminal's Ctrl-C reaches the harness alone, which decides: a `down` must not die half way.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired as exc:
             raise StackError(f"`compose {' '.join(args)}` took longer than {timeout:g}s") from exc

@@ -20,6 +20,7 @@ import contextlib
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from harness.catalogue.model import BURST_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
 from harness.history.recording import run_history
 from harness.history.store import check_history
+from harness.interrupts import deferred_interrupts
 from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
 from harness.runner import ScenarioResult
@@ -177,11 +179,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
-    state.exits.close()
-    if state.busy:
-        print(f"harness: {state.busy}", file=sys.stderr)
-        session.exitstatus = 2
-        return
+    with deferred_interrupts(_say_now) as interrupted:
+        state.exits.close()
+        if state.busy:
+            print(f"harness: {state.busy}", file=sys.stderr)
+            session.exitstatus = 2
+            return
+        session.exitstatus = _report(session, state, exitstatus, interrupted)
+
+
+def _report(session: pytest.Session, state: _State, exitstatus: int, interrupted: Callable[[], bool]) -> int:
     verdicts: list[Verdict] = [v for r in state.results for v in r.verdicts]
     records: tuple[ScenarioRecord, ...] = tuple(r.record for r in state.results)
     state.reports.mkdir(parents=True, exist_ok=True)
@@ -192,10 +199,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     history = run_history(state.catalogue, state.run_id, record, compose_file)
     verdicts += history.regressions(verdicts)
     # Interrupted, or a scenario that raised instead of being judged: something went unmeasured.
-    complete = not state.incomplete and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+    complete = (
+        not state.incomplete
+        and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+        and not interrupted()
+    )
     steps = {r.name: r.steps for r in records}
     code = write_reports(state.reports, verdicts, steps, complete, state.catalogue, history)
     print("\n" + render_summary(verdicts, catalogue=state.catalogue), file=sys.stderr)
     if state.could_not_run:
         print(f"harness: could not run: {state.could_not_run}", file=sys.stderr)
-    session.exitstatus = code
+    return code
+
+
+def _say_now(line: str) -> None:
+    print(f"harness: {line}", file=sys.stderr, flush=True)
