@@ -14,6 +14,7 @@ from harness.analyzers import (
     circuit_breaker,
     concurrency_limit,
     graceful_shutdown,
+    hibernation,
     memory_limits,
     memory_pools,
     model_pool,
@@ -39,6 +40,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             ollama_limits.ANALYZER,
             model_pool.ANALYZER,
             memory_pools.ANALYZER,
+            hibernation.ANALYZER,
             graceful_shutdown.ANALYZER,
             restart_limit.ANALYZER,
         )
