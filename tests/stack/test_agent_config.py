@@ -20,6 +20,7 @@ def test_defaults_match_the_contract() -> None:
     assert cfg.idle_timeout_s == 300.0 and cfg.state_save_interval_s == 300.0
     assert cfg.state_dir == "/var/lib/agent"
     assert cfg.sigterm_handling == "graceful"
+    assert cfg.state_restore and cfg.hibernate_release and cfg.shutdown_delay_s == 0.0
     assert (cfg.ollama_model, cfg.ollama_num_predict) == ("tinyllama", 8)
     assert not cfg.queue_consume
 
@@ -35,8 +36,12 @@ def test_mutant_knobs() -> None:
             "MAX_CONCURRENT": "0",
             "MODEL_POOL_EVICT": "no",
             "SIGTERM_HANDLING": "IGNORE",
+            "STATE_RESTORE": "false",
+            "HIBERNATE_RELEASE": "false",
+            "SHUTDOWN_DELAY_S": "30",
         }
     )
+    assert not cfg.state_restore and not cfg.hibernate_release and cfg.shutdown_delay_s == 30.0
     assert not cfg.breaker_enabled and not cfg.fallback_enabled and not cfg.model_pool_evict
     assert cfg.breaker_failure_threshold == 10 and cfg.breaker_reset_timeout_s == 60.0
     assert cfg.timeout is None

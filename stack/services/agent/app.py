@@ -550,7 +550,8 @@ class Agent:
     async def hibernate(self) -> None:
         async with self._wake_lock:  # a request arriving meanwhile wakes only after the close
             self.hibernation.enter()
-            released = self.pool.release_all()
+            # HIBERNATE_RELEASE=false: the hibernate-keeps-memory mutant holds its models
+            released = self.pool.release_all() if self.cfg.hibernate_release else 0
             await self._close_clients()
         log.info(
             "hibernating",
@@ -608,6 +609,10 @@ class Agent:
             await self.save_state()
 
     def restore_state(self) -> None:
+        if not self.cfg.state_restore:  # the state-not-restored mutant
+            self.metrics.state_restored.set(0)
+            log.warning("state restore disabled (STATE_RESTORE=false)")
+            return
         try:
             state = load_state(self.state_file)
         except StateCorrupt as exc:
@@ -623,6 +628,7 @@ class Agent:
         if self.buffer:
             self._buffer_ready.set()
         self.metrics.state_restored.set(1)
+        self.metrics.state_restored_saved_at.set(state.saved_at)
         log.info(
             "state restored",
             extra=fields(
@@ -689,6 +695,9 @@ class Agent:
             log.warning(
                 "in-flight requests cut off", extra=fields(inflight=self.inflight, grace_s=SHUTDOWN_GRACE_S)
             )
+        if self.cfg.shutdown_delay_s > 0:  # the slow-shutdown mutant: still busy when the grace runs out
+            log.warning("shutdown delayed", extra=fields(delay_s=self.cfg.shutdown_delay_s))
+            await asyncio.sleep(self.cfg.shutdown_delay_s)
         if self.consumer is not None:
             await self.consumer.stop()
         for task in self._tasks:

@@ -48,6 +48,9 @@ class Config:
     state_save_interval_s: float = 300.0
     state_dir: str = "/var/lib/agent"
     sigterm_handling: str = "graceful"
+    state_restore: bool = True
+    hibernate_release: bool = True
+    shutdown_delay_s: float = 0.0
     ollama_model: str = "tinyllama"
     ollama_num_predict: int = 8
     queue_consume: bool = False
@@ -87,6 +90,9 @@ class Config:
             state_save_interval_s=r.number("STATE_SAVE_INTERVAL_S", 300.0, minimum=0.0),
             state_dir=r.text("STATE_DIR", "/var/lib/agent") or "/var/lib/agent",
             sigterm_handling=r.choice("SIGTERM_HANDLING", "graceful", ("graceful", "ignore")),
+            state_restore=r.boolean("STATE_RESTORE", True),
+            hibernate_release=r.boolean("HIBERNATE_RELEASE", True),
+            shutdown_delay_s=r.number("SHUTDOWN_DELAY_S", 0.0, minimum=0.0),
             ollama_model=r.text("OLLAMA_MODEL", "tinyllama") or "tinyllama",
             ollama_num_predict=r.integer("OLLAMA_NUM_PREDICT", 8, minimum=1),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),

@@ -62,6 +62,11 @@ class Metrics:
         self.state_restored = Gauge(
             "agent_state_restored", "1 when state was restored on start", registry=registry
         )
+        self.state_restored_saved_at = Gauge(
+            "agent_state_restored_saved_timestamp_seconds",
+            "Unix time the restored state was saved (0: nothing restored)",
+            registry=registry,
+        )
 
     def declare_dependency(self, name: str) -> None:
         """Create the zero series so rates and absences are visible before the first call."""
