@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from harness.catalogue.model import Catalogue, Scenario
+from harness.catalogue.model import Catalogue, Grading, Scenario
 from harness.catalogue.parse import load_catalogue
 from harness.catalogue.schema import catalogue_schema
+from harness.scoring import percent
 
 HELP = "check slas.yaml (one error with file:line, exit 2) and list its scenarios and objectives"
 
@@ -43,9 +44,21 @@ def summary(catalogue: Catalogue) -> str:
         where = "all" if len(o.scenarios) == len(catalogue.scenarios) else ", ".join(o.scenarios)
         lines.append(
             f"  {o.id} (rule {o.rule}, {o.severity}, {o.window} window of {where}): "
-            f"{o.measurement.analyzer}: {o.measurement.threshold}"
+            f"{o.measurement.analyzer}: {o.measurement.threshold}{_grading_text(o.grading)}"
         )
+    limits = catalogue.total_score
+    if limits.gate:
+        lines.append(f"total_score: pass {percent(limits.pass_)}, warning {percent(limits.warning)}")
     return "\n".join(lines)
+
+
+def _grading_text(grading: Grading) -> str:
+    """``; weight 2, pass <= 0.005, warning <= 0.008``: what differs from scoring a pass in full, once."""
+    parts = [f"weight {grading.weight:g}"] if grading.weight != 1 else []
+    for name, criteria in (("pass", grading.pass_criteria), ("warning", grading.warning_criteria)):
+        if criteria:
+            parts.append(f"{name} " + " and ".join(c.text() for c in criteria))
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def run(args: argparse.Namespace) -> int:

@@ -203,9 +203,12 @@ def test_empty_file_is_an_input_error():
 def test_slas_command_lists_scenarios_and_objectives(capsys):
     assert main(["slas", "--slas", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert "4 scenarios, 9 objectives" in out
+    assert "4 scenarios, 10 objectives" in out
     assert "redis-kill: container_kill redis" in out
     assert "breaker-redis (rule 3.4, gate, whole window of redis-kill)" in out
+    assert "promql: <= 0.01 ratio; weight 2, pass <= 0.005, warning <= 0.008" in out
+    assert "p(5) over the window between 10 and 60 req/s" in out
+    assert out.rstrip().endswith("total_score: pass 90%, warning 75%")
 
 
 def test_slas_command_reports_a_bad_file_as_one_line(tmp_path, capsys):
