@@ -29,6 +29,7 @@ import pytest
 from harness.catalogue import load_catalogue
 from harness.catalogue.model import BURST_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
+from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS
 from harness.history.recording import run_history
 from harness.history.store import check_history
 from harness.interrupts import deferred_interrupts
@@ -40,13 +41,15 @@ from harness.stack import DEFAULT_STACK
 from harness.state import StackBusy
 from harness.verdict import Verdict
 
-FAMILIES = ("none", "container", "proxy", "burst")
+FAMILIES = ("none", "container", "proxy", "burst", "lifecycle")
 RUN_RECORD = "run.json"
 
 
 def fault_family(scenario: Scenario) -> str:
     if scenario.fault is None:
         return "none"
+    if scenario.fault.kind in (*LIFECYCLE_KINDS, IDLE):
+        return "lifecycle"
     return "burst" if scenario.fault.kind in BURST_KINDS else scenario.fault.kind.split("_", 1)[0]
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from harness.catalogue import parse_text
 from harness.errors import InputError
+from harness.pytest_plugin import fault_family
 
 TEMPLATE = """\
 version: 1
@@ -32,6 +33,12 @@ def test_the_lifecycle_kinds_and_their_attributes() -> None:
     assert (crash.kind, crash.attribute("interval"), crash.attribute("exit_code")) == ("crash_loop", 2.0, 137)
     assert fault_of("{kind: sigterm, target: agent}").kind == "sigterm"
     assert fault_of("{kind: idle, target: agent}").kind == "idle"
+
+
+@pytest.mark.parametrize("kind", ["crash_loop", "sigterm", "idle"])
+def test_the_lifecycle_suite_runs_them(kind: str) -> None:
+    catalogue = parse_text(TEMPLATE.replace("{FAULT}", f"{{kind: {kind}, target: agent}}"), "slas.yaml")
+    assert fault_family(catalogue.scenarios[0]) == "lifecycle"
 
 
 @pytest.mark.parametrize(
