@@ -28,6 +28,12 @@ JSONSchema = dict[str, Any]
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TEXT: JSONSchema = {"type": "string", "pattern": r"\S"}
 _STRINGS: JSONSchema = {"anyOf": [_TEXT, {"type": "array", "items": _TEXT}]}
+_QUANTITY: JSONSchema = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[a-zA-Z]*\s*$"},
+    ]
+}
 _DURATION: JSONSchema = {
     "anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_PATTERN}]
 }
@@ -133,9 +139,8 @@ def _fault_schema() -> JSONSchema:
     schema = dataclass_schema(FaultSpec, skip=("attributes",))
     own = list(schema["properties"])
     names = sorted({name for names in FAULT_ATTRIBUTES.values() for name in names})
-    # Attributes are numbers; a burst's `duration` is a duration (parse._burst_number).
-    number: JSONSchema = {"type": "number", "minimum": 0}
-    schema["properties"].update({name: _DURATION if name == "duration" else number for name in names})
+    # Numbers, some with a unit (a burst's duration, a pressure's size): their readers check which.
+    schema["properties"].update({name: _QUANTITY for name in names})
     schema["allOf"] = [
         {
             "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
