@@ -159,6 +159,11 @@ def _objective_schema() -> JSONSchema:
     schema = dataclass_schema(Objective, skip=_OBJECTIVE_BY_HAND, by_hand=True)
     schema["required"] = ["id", "rule", "scenarios", "window"]
     schema["oneOf"] = [{"required": ["promql"]}, {"required": ["analyzer"]}]
+    # Criteria grade a promql: objective's measured number (harness.catalogue.grading); warning needs pass.
+    schema["dependentSchemas"] = {
+        "pass": {"required": ["promql"]},
+        "warning": {"required": ["promql", "pass"]},
+    }
     criterion = {"type": "string", "pattern": CRITERION_PATTERN}
     schema["properties"].update(
         {

@@ -73,6 +73,12 @@ BAD = [
     ("bad criterion", 'pass: "<= 0.005"', 'pass: "about 0.005"'),
     ("bad total score", "pass: 90%", "pass: 90"),
     (
+        "criteria on an analyzer objective",
+        "percentile: p(99.9)}}\n",
+        "percentile: p(99.9)}}\n    pass: '< 1'\n",
+    ),
+    ("warning without pass", '    pass: "<= 0.005"\n', ""),
+    (
         "both measurements",
         "aggregation: avg}\n",
         "aggregation: avg}\n    analyzer: {name: response_time}\n",
