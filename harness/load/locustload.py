@@ -224,13 +224,12 @@ class LocustLoad:
             return self._summary
         duration = time.monotonic() - self._started
         warnings = self._end_process(proc)
-        if self.settings.pushgateway_url:
-            time.sleep(self.settings.scrape_delay)
-            try:
-                delete_group(self.settings.pushgateway_url, self._run_id)
-            except LoadError as exc:
-                warnings.append(str(exc))
-        warnings += self._unrecord()
+        try:
+            if self.settings.pushgateway_url:
+                time.sleep(self.settings.scrape_delay)  # Prometheus scrapes the last push once more
+        finally:  # also when interrupted here: a group left behind would be read as the next run's load
+            warnings += self._delete_group()
+            warnings += self._unrecord()
         try:
             final = read_progress(run_dir / PROGRESS_NAME) or LoadProgress(0.0, 0, 0, 0)
         except LoadError as exc:
@@ -242,6 +241,15 @@ class LocustLoad:
             final.requests, final.failures, duration, proc.returncode, tuple(warnings)
         )
         return self._summary
+
+    def _delete_group(self) -> list[str]:
+        if not self.settings.pushgateway_url:
+            return []
+        try:
+            delete_group(self.settings.pushgateway_url, self._run_id)
+        except LoadError as exc:
+            return [str(exc)]
+        return []
 
     def _end_process(self, proc: subprocess.Popen[bytes]) -> list[str]:
         """SIGTERM to the group (Locust stops its users and pushes a last time), SIGKILL after the grace."""

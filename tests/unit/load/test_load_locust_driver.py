@@ -154,3 +154,21 @@ def test_a_load_that_ended_by_itself_stops_quietly_with_its_figures(tmp_path):
 def test_sweeping_an_unreachable_pushgateway_is_a_load_error():
     with pytest.raises(LoadError, match="could not list Pushgateway groups"):
         delete_stale_groups("http://127.0.0.1:9", timeout=1.0)
+
+
+def test_an_interrupt_during_the_last_scrape_delay_still_deletes_the_group(tmp_path, pushgateway, monkeypatch):
+    # Found by the interrupt trials: Ctrl-C in the pause before the delete left the run's group pushed.
+    driver = LocustLoad(settings(tmp_path, pushgateway_url=pushgateway.url, scrape_delay=30.0))
+    driver.start(LEVEL, 20, "cut-short")
+
+    real_sleep = time.sleep
+
+    def interrupted(seconds: float) -> None:
+        if seconds == 30.0:  # the scrape delay; process waits sleep too, and go on
+            raise KeyboardInterrupt
+        real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        driver.stop()
+    assert ("DELETE", "/metrics/job/locust/instance/cut-short") in pushgateway.requests
