@@ -9,10 +9,12 @@ counts (the latest one, the one the newest value sits behind) and the means on e
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from statistics import fmean
+from statistics import fmean, stdev
 
+from scipy.stats import t
 from signal_processing_algorithms.determinism import deterministic_numpy_random
 from signal_processing_algorithms.energy_statistics.energy_statistics import e_divisive
 
@@ -48,7 +50,20 @@ def _e_divisive(values: list[float]) -> list[int]:
         return list(e_divisive(values, pvalue=PVALUE, permutations=PERMUTATIONS))
 
 
-_DETECTORS: dict[Method, Callable[[list[float]], list[int]]] = {"e_divisive": _e_divisive}
+def _prediction_interval(values: list[float]) -> list[int]:
+    """The newest value is a step when it lies beyond the one-sided (1 - PVALUE) prediction bound of the
+    values before it, on whichever side it fell: Student's t with n - 1 degrees of freedom, so the uncertain
+    spread of a short history widens the bound instead of raising false alarms."""
+    earlier, newest = values[:-1], values[-1]
+    mean, spread = fmean(earlier), stdev(earlier)
+    half_width = t.ppf(1 - PVALUE, len(earlier) - 1) * spread * math.sqrt(1 + 1 / len(earlier))
+    return [len(earlier)] if abs(newest - mean) > half_width else []
+
+
+_DETECTORS: dict[Method, Callable[[list[float]], list[int]]] = {
+    "e_divisive": _e_divisive,
+    "prediction_interval": _prediction_interval,
+}
 """Each method: the indices where the series changes significantly (each the first value after)."""
 
 

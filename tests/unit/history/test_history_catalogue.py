@@ -58,7 +58,7 @@ def test_the_keys_are_read_with_their_defaults() -> None:
             "h.sqlite",
             "{metric: p99, compare_with: 3}",
             12,
-            "objectives[up].regression.compare_with: must be at least 8, got 3",
+            "objectives[up].regression.compare_with: must be at least 8 for e_divisive, got 3",
         ),
         (
             "h.sqlite",

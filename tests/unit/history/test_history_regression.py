@@ -40,6 +40,32 @@ def test_noise_alone_is_not_a_regression_and_a_20_percent_step_is() -> None:
     assert steps >= 0.90, rates
 
 
+SHORT = RegressionSpec("p99", compare_with=3, method="prediction_interval")
+
+
+def test_a_short_history_flags_a_30_percent_step_on_its_first_night_and_mostly_not_the_noise() -> None:
+    # Three nights, then a fourth: the release gate's case (issue 11's "done when"), judged by Student's t.
+    rng = random.Random(20261130)
+    series = SERIES * 2
+
+    def short_rate(step: float) -> float:
+        return (
+            sum(judged(nights(rng, 4, step=step, stepped=1), SHORT) == "fail" for _ in range(series)) / series
+        )
+
+    noise, stepped = short_rate(0.0), short_rate(0.3)
+    rates = f"false positives {noise:.1%} of {series} noise-only series, detections {stepped:.1%} of {series} 30% steps"
+    assert noise <= 0.08, rates  # 5% expected; 400 series vary by about 1%
+    assert stepped >= 0.85, rates
+
+
+def test_each_method_asks_for_the_history_it_needs() -> None:
+    with pytest.raises(ValueError, match="at least 8 for e_divisive"):
+        RegressionSpec("p99", compare_with=3)
+    with pytest.raises(ValueError, match="at least 3 for prediction_interval"):
+        RegressionSpec("p99", compare_with=2, method="prediction_interval")
+
+
 def test_a_step_to_the_better_is_not_a_regression_and_lower_can_be_worse() -> None:
     down = [1.0, 1.01, 0.99, 1.02, 0.98, 1.0, 1.01, 0.99, 0.8, 0.81, 0.79]
     assert judged(down) == "pass"
