@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from harness.catalogue import load_catalogue
+from harness.catalogue.history import with_history
 from harness.catalogue.model import BURST_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
 from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS
@@ -60,6 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports", default="reports", help="where reports go (default reports/)")
     group.addoption("--project-name", default=None, help="Compose project name")
     group.addoption("--keep-stack", action="store_true", help="leave the stack running at the end")
+    group.addoption("--history", default=None, help="the history file (default: slas.yaml defaults.history)")
     group.addoption(
         "--health-timeout",
         type=float,
@@ -94,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"fault_family(name): scenarios of slas.yaml in that family: {', '.join(FAMILIES)}"
     )
     try:
-        catalogue = load_catalogue(config.getoption("slas"))
+        catalogue = with_history(load_catalogue(config.getoption("slas")), config.getoption("history"))
         check_history(catalogue.defaults.history)  # a bad history file is found before the stack comes up
     except HarnessError as exc:
         pytest.exit(f"harness: {exc}", returncode=2)

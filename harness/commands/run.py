@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from harness.catalogue import load_catalogue
+from harness.catalogue.history import with_history
 from harness.commands._stack_options import add_stack_options
 from harness.errors import InputError
+from harness.history.store import check_history
 from harness.reports.files import prepare_directory
 from harness.stack import require_compose_files
 
@@ -20,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", default="reports", help="where reports go (default reports/)")
     parser.add_argument("--scenarios", default="scenarios", help="the folder of scenario suites")
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running at the end")
+    parser.add_argument("--history", help="the history file (default: slas.yaml defaults.history)")
     parser.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="after --, passed to pytest: -- -k redis"
     )
@@ -28,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Bad input is one line and exit 2 here, before pytest would report it once per scenario.
     require_compose_files([Path(f) for f in args.stack])
-    load_catalogue(args.slas)
+    check_history(with_history(load_catalogue(args.slas), args.history).defaults.history)
     if not Path(args.scenarios).exists():
         raise InputError(args.scenarios, None, "no such folder of scenario suites")
     prepare_directory(Path(args.reports))
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--project-name", args.project_name]
     if args.keep_stack:
         argv.append("--keep-stack")
+    if args.history:
+        argv += ["--history", args.history]
     # The plugin sets the session's exit status to the SLA verdict's exit code.
     passthrough = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     return int(pytest.main([*argv, "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", *passthrough]))

@@ -2,8 +2,10 @@
 
 Each stack/mutants/NAME.yml declares in ``x-detection`` the scenario that exposes it, the SLA checks
 meant to catch it, and the lint rules that see it statically. A mutant is caught when the static lint
-reports every declared rule as an error, and when its scenario run exits 1 with every declared check
-failed. Exit 0 when every mutant that declares a detection is caught, 1 otherwise.
+reports every declared rule as an error, and when its scenario run exits as declared (``exit``, default 1;
+0 for a check of warn severity) with every declared check failed. A mutant caught only against its own past
+(a regression check) declares ``history_runs: N``: the compliant stack runs the scenario N times first,
+into a history of the mutant's own. Exit 0 when every mutant that declares a detection is caught, 1 otherwise.
 
     python stack/mutants/matrix.py [NAME ...]      (default: every mutant)
 """
@@ -32,6 +34,8 @@ class Outcome:
     checks: list[str]
     lint_rules: list[str]
     lint_found: set[str] = field(default_factory=set)
+    expected_exit: int = 1
+    history_runs: int = 0
     exit_code: int | None = None
     statuses: dict[str, str] = field(default_factory=dict)
 
@@ -43,14 +47,21 @@ class Outcome:
     def caught(self) -> bool:
         lint_ok = set(self.lint_rules) <= self.lint_found
         run_ok = not self.checks or (
-            self.exit_code == 1 and all(self.statuses.get(c) == "fail" for c in self.checks)
+            self.exit_code == self.expected_exit and all(self.statuses.get(c) == "fail" for c in self.checks)
         )
         return self.declared and lint_ok and run_ok
 
 
-def _detection(path: Path) -> tuple[str | None, list[str], list[str]]:
+def _outcome(path: Path) -> Outcome:
     spec = (yaml.safe_load(path.read_text()) or {}).get("x-detection") or {}
-    return spec.get("scenario"), list(spec.get("checks") or []), [str(r) for r in spec.get("lint") or []]
+    return Outcome(
+        path.stem,
+        spec.get("scenario"),
+        list(spec.get("checks") or []),
+        [str(r) for r in spec.get("lint") or []],
+        expected_exit=int(spec.get("exit", 1)),
+        history_runs=int(spec.get("history_runs", 0)),
+    )
 
 
 def _lint_errors(path: Path) -> set[str]:
@@ -65,12 +76,32 @@ def _lint_errors(path: Path) -> set[str]:
     }
 
 
+def _run(reports: Path, scenario: str, *stack_files: Path, history: Path | None = None) -> int:
+    argv = [
+        *HARNESS,
+        "run",
+        "--stack",
+        *map(str, stack_files),
+        "--slas",
+        str(SLAS),
+        "--reports",
+        str(reports),
+    ]
+    argv += ["--history", str(history)] if history else []
+    return subprocess.run([*argv, "--keep-stack", "--", "-k", scenario], cwd=REPO, check=False).returncode
+
+
 def _run_scenario(outcome: Outcome, path: Path) -> None:
     reports = REPO / "reports" / "mutants" / outcome.name
-    argv = [*HARNESS, "run", "--stack", str(STACK), str(path), "--slas", str(SLAS), "--reports", str(reports)]
-    argv += ["--keep-stack", "--", "-k", outcome.scenario or ""]
-    print(f"== {outcome.name}: scenario {outcome.scenario}", flush=True)
-    outcome.exit_code = subprocess.run(argv, cwd=REPO, check=False).returncode
+    scenario = outcome.scenario or ""
+    history = reports / "history.sqlite" if outcome.history_runs else None
+    if history:
+        history.unlink(missing_ok=True)
+    for night in range(1, outcome.history_runs + 1):
+        print(f"== {outcome.name}: compliant run {night}/{outcome.history_runs} for the history", flush=True)
+        _run(reports / f"compliant-{night}", scenario, STACK, history=history)
+    print(f"== {outcome.name}: scenario {scenario}", flush=True)
+    outcome.exit_code = _run(reports, scenario, STACK, path, history=history)
     verdicts = json.loads((reports / "verdicts.json").read_text())["verdicts"]
     outcome.statuses = {v["id"]: v["status"] for v in verdicts}
 
@@ -97,9 +128,9 @@ def main(names: list[str]) -> int:
     outcomes = []
     try:
         for path in paths:
-            scenario, checks, lint_rules = _detection(path)
-            outcome = Outcome(path.stem, scenario, checks, lint_rules, lint_found=_lint_errors(path))
-            if scenario:
+            outcome = _outcome(path)
+            outcome.lint_found = _lint_errors(path)
+            if outcome.scenario:
                 _run_scenario(outcome, path)
             outcomes.append(outcome)
     finally:

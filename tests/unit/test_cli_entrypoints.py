@@ -366,3 +366,16 @@ def test_judge_refuses_impossible_marks_naming_file_and_field(
     assert line.startswith(f"{run_json}: scenarios[0].marks{'.' + field if field else ''}: ")
     assert words in line
     assert not (recorded / "out").exists()
+
+
+def test_run_history_option_is_checked_before_anything_runs(tmp_path: Path) -> None:
+    foreign = tmp_path / "history.sqlite"
+    foreign.write_text("not a database")
+    for given, words in [
+        ("sqlite://x", "expected a file path or a sqlite:/// URL"),
+        (str(foreign), "not a harness history"),
+    ]:
+        result = harness("run", "--history", given)
+        assert result.returncode == 2
+        assert words in one_line(result.stderr, "run")
+    assert foreign.read_text() == "not a database"  # never written
