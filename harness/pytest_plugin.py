@@ -28,7 +28,7 @@ import pytest
 
 from harness.catalogue import load_catalogue
 from harness.catalogue.history import with_history
-from harness.catalogue.model import BURST_KINDS, Catalogue, Scenario
+from harness.catalogue.model import BURST_KINDS, PRESSURE_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
 from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS
 from harness.history.recording import run_history
@@ -42,7 +42,7 @@ from harness.stack import DEFAULT_STACK
 from harness.state import StackBusy
 from harness.verdict import Verdict
 
-FAMILIES = ("none", "container", "proxy", "burst", "lifecycle")
+FAMILIES = ("none", "container", "proxy", "burst", "pressure", "lifecycle")
 RUN_RECORD = "run.json"
 
 
@@ -51,7 +51,11 @@ def fault_family(scenario: Scenario) -> str:
         return "none"
     if scenario.fault.kind in (*LIFECYCLE_KINDS, IDLE):
         return "lifecycle"
-    return "burst" if scenario.fault.kind in BURST_KINDS else scenario.fault.kind.split("_", 1)[0]
+    if scenario.fault.kind in BURST_KINDS:
+        return "burst"
+    if scenario.fault.kind in PRESSURE_KINDS:
+        return "pressure"
+    return scenario.fault.kind.split("_", 1)[0]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -145,7 +145,7 @@ class HarnessSession:
 
         def make_fault(scenario: Scenario) -> Fault:
             assert scenario.fault is not None
-            return build_fault(scenario.fault, stack, endpoints.faultproxy)
+            return build_fault(scenario.fault, stack, endpoints.faultproxy, run_id=self.run_id)
 
         load = LocustLoad(
             LocustSettings(

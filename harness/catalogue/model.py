@@ -28,6 +28,8 @@ FaultKind = Literal[
     "proxy_bandwidth",
     "ollama_load",
     "http_burst",
+    "memory_pressure",
+    "cpu_pressure",
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # The numeric attributes each fault kind takes (Toxiproxy's toxic attributes, plus toxicity 0..1).
@@ -48,10 +50,23 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     # bursts (harness/faults/burst.py): also `models` (names) and, for http_burst, `path`
     "ollama_load": ("concurrency", "requests", "num_predict", "port", "duration"),
     "http_burst": ("concurrency", "requests", "port", "duration"),
+    # pressure inside the target's cgroup (harness/faults/stress.py): `bytes` (a size) or
+    # `fraction_of_limit`, `ramp` (a duration); `workers`, `load` (percent)
+    "memory_pressure": ("bytes", "fraction_of_limit", "ramp"),
+    "cpu_pressure": ("workers", "load"),
 }
 BURST_KINDS: tuple[FaultKind, ...] = ("ollama_load", "http_burst")
 BURST_LIMITS: dict[str, float] = {"concurrency": 64, "requests": 2000, "num_predict": 1024, "duration": 600}
 """Upper bounds of a burst: it is bounded in count and time, whatever slas.yaml asks."""
+PRESSURE_KINDS: tuple[FaultKind, ...] = ("memory_pressure", "cpu_pressure")
+PRESSURE_LIMITS: dict[str, tuple[float, float]] = {
+    "bytes": (1024**2, 64 * 1024**3),
+    "fraction_of_limit": (0.01, 4.0),
+    "ramp": (0.0, 600.0),
+    "workers": (1, 64),
+    "load": (1.0, 100.0),
+}
+"""The range of each pressure attribute: at least what can be told from noise, at most a bounded fault."""
 Stream = Literal["downstream", "upstream"]
 STREAMS: tuple[Stream, ...] = ("downstream", "upstream")
 

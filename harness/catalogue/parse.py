@@ -16,6 +16,8 @@ from harness.catalogue.model import (
     CRASH_EXIT_CODE,
     FAULT_ATTRIBUTES,
     FAULT_KINDS,
+    PRESSURE_KINDS,
+    PRESSURE_LIMITS,
     STREAMS,
     Catalogue,
     Defaults,
@@ -31,6 +33,7 @@ from harness.catalogue.model import (
 )
 from harness.catalogue.reader import Fields, item_line, read_dataclass, show
 from harness.errors import InputError
+from harness.lint.units import format_bytes, parse_bytes
 from harness.rules import RULES_DOCUMENT, SECTIONS, outline
 from harness.verdict import SEVERITIES
 from harness.windows import WINDOW_NAMES
@@ -216,7 +219,12 @@ def _fault(node: Fields) -> FaultSpec:
             raise node.error(
                 key, f"unknown attribute for {kind} (expected: kind, target, stream, {expected})"
             )
-        value = _burst_number(node, key) if kind in BURST_KINDS else node.number(key, minimum=0)
+        if kind in BURST_KINDS:
+            value = _burst_number(node, key)
+        elif kind in PRESSURE_KINDS:
+            value = _pressure_number(node, key)
+        else:
+            value = node.number(key, minimum=0)
         if key == "toxicity" and value > 1:
             raise node.error(key, "toxicity is a fraction between 0 and 1")
         if key == "exit_code" and value != CRASH_EXIT_CODE:
@@ -229,8 +237,38 @@ def _fault(node: Fields) -> FaultSpec:
     if kind in BURST_KINDS:
         for key in ("concurrency", "requests"):
             node.integer(key)  # required: a burst is bounded in count
+    if kind == "memory_pressure" and node.has("bytes") == node.has("fraction_of_limit"):
+        raise node.error(
+            "bytes" if node.has("bytes") else None, "give exactly one of bytes and fraction_of_limit"
+        )
     node.finish()
     return FaultSpec(kind, target, tuple(attributes), stream, models, path)
+
+
+def _pressure_number(node: Fields, key: str) -> float:
+    """A pressure attribute: ``bytes`` a size (``64m``, ``1g``: binary units, as Docker), ``ramp`` a
+    duration, ``workers`` a whole number, the others numbers; each within its range."""
+    value: float
+    if key == "bytes":
+        raw = node.raw(key)
+        try:
+            value = float(parse_bytes(raw))
+        except ValueError:
+            raise node.error(key, f"expected a size like 64m or 1g (binary units), got {show(raw)}") from None
+    elif key == "ramp":
+        value = node.duration(key, positive=False)
+    elif key == "workers":
+        value = float(node.integer(key))
+    else:
+        value = node.number(key)
+    low, high = PRESSURE_LIMITS[key]
+    if not low <= value <= high:
+
+        def shown(number: float) -> str:
+            return format_bytes(int(number)) if key == "bytes" else f"{number:g}"
+
+        raise node.error(key, f"{shown(value)} is outside {shown(low)}..{shown(high)} for {key}")
+    return value
 
 
 def _burst_names(node: Fields, kind: str) -> tuple[tuple[str, ...], str | None]:

@@ -5,10 +5,11 @@ container.py  ContainerFault (kill, stop, pause, restart)
 proxy.py      ProxyFault (down, latency, timeout, reset_peer, bandwidth), ProxyApi
 lifecycle.py  CrashLoopFault (crash_loop), SigtermFault (sigterm), LoadPause (idle: the runner's)
 burst.py      BurstFault (ollama_load, http_burst): a bounded burst from a helper container on the stack's network
+stress.py     PressureFault (memory_pressure, cpu_pressure): a stress-ng helper inside the target's own cgroup
 journal.py    Journal: the faults and the load generator in force, on disk, for the sweep
 build.py      build_fault(FaultSpec, stack, proxy_url), restore_fault(record, stack)
 sweep.py      sweep(journal, stack, proxy_url): revert leftovers after a crash, stop a leftover load
-fake.py       FakeContainer, FakeStack for tests
+fake.py       FakeContainer, FakeStack, FakeEngine (docker's client, for pressure faults) for tests
 """
 
 from harness.faults.base import Fault, FaultError, FaultRecord, FaultRefused, applied, sigterm_as_interrupt

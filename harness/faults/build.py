@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from harness.catalogue.model import FaultSpec
+from harness.catalogue.model import PRESSURE_KINDS, FaultSpec
 from harness.faults.base import Fault, FaultError, FaultRecord
 from harness.faults.burst import (
     BURST_KINDS,
@@ -20,10 +20,15 @@ from harness.faults.burst import (
 from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
 from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS, build_lifecycle, restore_lifecycle
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
+from harness.faults.stress import Engine, build_pressure, restore_pressure
 
 
 class ContainerSource(Protocol):
-    """Where container faults find their containers: harness.stack.Stack, or anything listing the same."""
+    """Where container faults find their containers: harness.stack.Stack, or anything listing the same;
+    and the engine they run on, docker's client (pressure faults start their helpers there)."""
+
+    @property
+    def client(self) -> Engine: ...
 
     def container(self, service: str) -> ContainerHandle: ...
 
@@ -31,9 +36,16 @@ class ContainerSource(Protocol):
 
 
 def build_fault(
-    spec: FaultSpec, stack: ContainerSource, proxy_url: str, helpers: Helpers | None = None
+    spec: FaultSpec,
+    stack: ContainerSource,
+    proxy_url: str,
+    helpers: Helpers | None = None,
+    run_id: str = "",
 ) -> Fault:
-    """``helpers``: where burst helpers run (default: the local Docker engine)."""
+    """``helpers``: where burst helpers run (default: the local Docker engine); ``run_id`` labels the
+    helpers of pressure faults."""
+    if spec.kind in PRESSURE_KINDS:
+        return build_pressure(spec, stack.container(spec.target), stack.client, run_id)
     if spec.kind in BURST_KINDS:
         return _burst(spec, stack, helpers or DockerHelpers())
     if spec.kind in LIFECYCLE_KINDS:
@@ -90,6 +102,10 @@ def restore_fault(
     """The fault a journal record describes, able to revert itself; None when its container is gone."""
     if record.kind in BURST_KINDS:
         return LeftoverBurst(record.kind, record.target, record.location, helpers or DockerHelpers())
+    if record.kind in PRESSURE_KINDS:
+        if stack is None:
+            raise FaultError(f"{record.kind} on {record.target}: reverting it needs the stack (--stack)")
+        return restore_pressure(record.kind, record.target, record.location, stack.client)
     family, _, name = record.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
         found = _journalled_container(record, stack)

@@ -1,8 +1,11 @@
-"""A stand-in for docker's Container with the same state transitions, for tests of the fault layer."""
+"""Stand-ins for docker's Container (the same state transitions) and for the part of its client the
+pressure faults use, for tests of the fault layer."""
 
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import docker.errors
@@ -83,9 +86,211 @@ class FakeStack:
 
     def __init__(self, *containers: FakeContainer) -> None:
         self.all = list(containers)
+        self.client = FakeEngine(self.all)
 
     def container(self, service: str) -> FakeContainer:
         return next(c for c in self.all if c.name == service)
 
     def containers(self, service: str | None = None, all: bool = True) -> list[FakeContainer]:
         return [c for c in self.all if service in (None, c.name)]
+
+
+class FakeHelper:
+    """A helper container on the fake engine: what it was started with, and what it holds."""
+
+    def __init__(self, engine: FakeEngine, name: str, command: list[str], options: dict[str, Any]) -> None:
+        self.engine = engine
+        self.id = f"helper-{next(_clock)}"
+        self.name = name
+        self.command = command
+        self.options = options
+        self.memory = 0
+        self.cpu = 0.0
+        self.removed = False
+        self.attrs: dict[str, Any] = {
+            "State": {"Running": True, "Status": "running", "ExitCode": 0},
+            "Config": {"Labels": dict(options.get("labels") or {})},
+            "HostConfig": {"CgroupParent": options.get("cgroup_parent", "")},
+        }
+
+    def reload(self) -> None:
+        if self.removed:
+            raise docker.errors.NotFound(f"No such container: {self.name}")
+
+    def remove(self, force: bool = False) -> None:
+        self.reload()
+        self.engine.end(self, exit_code=137)
+        self.removed = True
+
+    def logs(self, tail: int = 3) -> bytes:
+        return b"stress-ng: info:  [1] dispatching hogs"
+
+    @property
+    def running(self) -> bool:
+        return not self.removed and bool(self.attrs["State"]["Running"])
+
+
+def _option(command: list[str], name: str, default: float = 0) -> float:
+    return float(command[command.index(name) + 1]) if name in command else default
+
+
+class FakeEngine:
+    """The part of docker's client the pressure faults use (harness/faults/stress.py), over fake
+    containers: a helper started with ``cgroup_parent="/docker/<id>"`` is charged to that container the
+    way the kernel charges it. ``stress-ng --vm K --vm-bytes N``: K workers of N/K; those that fit under
+    the target's limit (``attrs["HostConfig"]["Memory"]``) hold their share, each that does not is an
+    OOM event of the target, and a helper none of whose workers fit ends. ``--cpu W --cpu-load P``: W x P
+    % of a core, within the target's quota. ``inert``: helpers run but hold nothing; ``usage`` and
+    ``cpu_rate``: the targets' own working set (bytes) and CPU use (cores)."""
+
+    def __init__(
+        self,
+        targets: list[FakeContainer],
+        cgroup_version: str = "1",
+        cgroup_driver: str = "cgroupfs",
+        host_cores: int = 2,
+    ) -> None:
+        self.targets = targets
+        self.cgroup = (cgroup_version, cgroup_driver)
+        self.host_cores = host_cores
+        self.helpers: list[FakeHelper] = []
+        self.inert = False
+        self.usage: dict[str, int] = {}
+        self.cpu_rate: dict[str, float] = {}
+        self.oom: list[dict[str, Any]] = []
+        self._cpu_seconds: dict[str, tuple[float, float]] = {}
+        self.containers = _FakeContainers(self)
+        self.images = _FakeImages()
+        self.api = self
+
+    def info(self) -> dict[str, Any]:
+        version, driver = self.cgroup
+        return {"CgroupVersion": version, "CgroupDriver": driver, "NCPU": self.host_cores}
+
+    def events(
+        self,
+        since: int | None = None,
+        until: int | None = None,
+        filters: dict[str, Any] | None = None,
+        decode: bool | None = None,
+    ) -> list[dict[str, Any]]:
+        wanted = set((filters or {}).get("container", ()))
+        return [
+            e
+            for e in self.oom
+            if (not wanted or e["id"] in wanted)
+            and (since is None or e["timeNano"] >= since * 1e9)
+            and (until is None or e["timeNano"] < (until + 1) * 1e9)
+        ]
+
+    def stats(self, container: str, stream: bool = True, one_shot: bool | None = None) -> dict[str, Any]:
+        """docker's ``client.api.stats``."""
+        target = self.containers.get(container)
+        if not target.attrs["State"].get("Running"):
+            return {"memory_stats": {}, "cpu_stats": {}}
+        seconds = self._advance(target)
+        held = sum(h.memory for h in self.helpers_in(target))
+        return {
+            "memory_stats": {"usage": self.own_usage(target) + held, "stats": {"total_inactive_file": 0}},
+            "cpu_stats": {"cpu_usage": {"total_usage": int(seconds * 1e9)}},
+        }
+
+    def own_usage(self, target: FakeContainer) -> int:
+        return self.usage.get(target.id, 8 * 1024**2)
+
+    def start(self, helper: FakeHelper) -> None:
+        target = self.target_of(helper)
+        if target is not None:
+            self._advance(target)
+        self.helpers.append(helper)
+        if not self.inert and target is not None:
+            self._charge(helper, target)
+
+    def end(self, helper: FakeHelper, exit_code: int) -> None:
+        target = self.target_of(helper)
+        if target is not None:
+            self._advance(target)
+        helper.memory, helper.cpu = 0, 0.0
+        helper.attrs["State"].update(Running=False, Status="exited", ExitCode=exit_code)
+
+    def target_of(self, helper: FakeHelper) -> FakeContainer | None:
+        parent = helper.attrs["HostConfig"]["CgroupParent"]
+        return next((t for t in self.targets if parent == f"/docker/{t.id}"), None)
+
+    def helpers_in(self, target: FakeContainer) -> list[FakeHelper]:
+        return [h for h in self.helpers if h.running and self.target_of(h) is target]
+
+    def _charge(self, helper: FakeHelper, target: FakeContainer) -> None:
+        command, host = helper.command, target.attrs["HostConfig"]
+        if "--vm" in command:
+            workers = int(_option(command, "--vm"))
+            share = _option(command, "--vm-bytes") / workers
+            limit = int(host.get("Memory") or 0)
+            used = self.own_usage(target) + sum(h.memory for h in self.helpers_in(target))
+            fit = workers if limit <= 0 else max(0, min(workers, int((limit - used) // share)))
+            for _ in range(workers - fit):
+                self.oom.append({"id": target.id, "Action": "oom", "timeNano": time.time_ns()})
+            if fit == 0:
+                self.end(helper, exit_code=2)
+                return
+            helper.memory = int(fit * share)
+        if "--cpu" in command:
+            ceiling = float(self.host_cores)
+            if host.get("NanoCpus"):
+                ceiling = min(ceiling, host["NanoCpus"] / 1e9)
+            wanted = _option(command, "--cpu") * _option(command, "--cpu-load", 100) / 100
+            busy = self.cpu_rate.get(target.id, 0.0) + sum(h.cpu for h in self.helpers_in(target))
+            helper.cpu = max(0.0, min(wanted, ceiling - busy))
+
+    def _advance(self, target: FakeContainer) -> float:
+        """The target's CPU seconds so far: its own rate and its helpers', integrated over time."""
+        now = time.monotonic()
+        seconds, since = self._cpu_seconds.get(target.id, (0.0, now))
+        rate = self.cpu_rate.get(target.id, 0.0) + sum(h.cpu for h in self.helpers_in(target))
+        seconds += (now - since) * rate
+        self._cpu_seconds[target.id] = (seconds, now)
+        return seconds
+
+
+class _FakeContainers:
+    """docker's ``client.containers``: helpers by name or id, and the engine's targets by id."""
+
+    def __init__(self, engine: FakeEngine) -> None:
+        self.engine = engine
+
+    def run(self, image: str, command: list[str], **options: Any) -> FakeHelper:
+        name = options["name"]
+        if any(h.name == name and not h.removed for h in self.engine.helpers):
+            raise docker.errors.APIError(f"Conflict: the container name {name} is already in use")
+        helper = FakeHelper(self.engine, name, command, {"image": image, **options})
+        self.engine.start(helper)
+        return helper
+
+    def get(self, key: str) -> Any:
+        for helper in self.engine.helpers:
+            if key in (helper.name, helper.id) and not helper.removed:
+                return helper
+        for target in self.engine.targets:
+            if key == target.id and not target.gone:
+                return target
+        raise docker.errors.NotFound(f"No such container: {key}")
+
+    def list(self, all: bool = False, filters: dict[str, Any] | None = None) -> Sequence[FakeHelper]:
+        wanted = dict(f.split("=", 1) for f in (filters or {}).get("label", ()))
+        return [
+            h
+            for h in self.engine.helpers
+            if not h.removed and (all or h.running) and wanted.items() <= h.attrs["Config"]["Labels"].items()
+        ]
+
+
+class _FakeImages:
+    """docker's ``client.images``: the stress helper's image, built and up to date."""
+
+    def get(self, name: str) -> Any:
+        from harness.faults.stress import IMAGE
+        from harness.images import INPUTS_LABEL, inputs_hash
+
+        if name != IMAGE.image:
+            raise docker.errors.ImageNotFound(f"No such image: {name}")
+        return type("Image", (), {"labels": {INPUTS_LABEL: inputs_hash(IMAGE)}})()

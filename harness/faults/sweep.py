@@ -1,6 +1,7 @@
 """Remove every fault the harness left in force: first what the journal lists (faults, and a load generator
 a killed run left running), then whatever the state shows (paused project containers, stopped ones that
-declare they always run, ``harness-*`` toxics, disabled proxies).
+declare they always run, stress helpers in the cgroup of a project container or of one gone, ``harness-*``
+toxics, disabled proxies).
 
 The runner calls ``sweep()`` at start-up, so a crashed earlier run cannot poison the next one; the
 ``clean`` command calls it after a crash. Errors are collected, not raised, so one stuck fault does not
@@ -16,6 +17,7 @@ from harness.faults.build import ContainerSource, restore_fault
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, ensure_running
 from harness.faults.journal import Journal
 from harness.faults.proxy import TOXIC_PREFIX, ProxyApi
+from harness.faults.stress import sweep_helpers
 from harness.load.driver import LoadError
 from harness.load.process import stop_leftover
 from harness.load.pushgateway import delete_group
@@ -61,6 +63,7 @@ def sweep(
         except FaultError as exc:
             errors.append(str(exc))
     if stack is not None:
+        _sweep_helpers(stack, cleaned, errors)
         _sweep_containers(stack, settle_timeout, cleaned, errors)
     if proxy_url is not None:
         _sweep_proxies(proxy_url, cleaned, errors)
@@ -93,6 +96,16 @@ def _sweep_loads(journal: Journal, cleaned: list[str], errors: list[str]) -> Non
             journal.remove_load(load)
         except FaultError as exc:
             errors.append(str(exc))
+
+
+def _sweep_helpers(stack: ContainerSource, cleaned: list[str], errors: list[str]) -> None:
+    """Stress helpers no journal names (a crash before the entry was written, a journal lost)."""
+    try:
+        ids = {c.id for c in stack.containers()}
+    except DOCKER_ERRORS as exc:
+        errors.append(f"containers cannot be listed: {exc}")
+        return
+    sweep_helpers(stack.client, ids, cleaned, errors)
 
 
 def _sweep_containers(
