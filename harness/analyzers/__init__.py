@@ -13,6 +13,7 @@ from typing import Any
 from harness.analyzers import (
     circuit_breaker,
     concurrency_limit,
+    cpu_affinity,
     graceful_shutdown,
     hibernation,
     memory_limits,
@@ -43,6 +44,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             hibernation.ANALYZER,
             graceful_shutdown.ANALYZER,
             restart_limit.ANALYZER,
+            cpu_affinity.ANALYZER,
         )
     }
 )

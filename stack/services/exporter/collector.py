@@ -91,6 +91,8 @@ class Collector:
         self.collections = 0
         self.errors = 0
         self.docker_up = False
+        self.host_cores: int | None = None
+        """The engine's host's cores (docker info NCPU), read once it answers; it does not change."""
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -112,12 +114,17 @@ class Collector:
             except DockerError as exc:
                 if exc.status != 404:
                     log.warning("stats failed", extra=fields(id=container_id[:12], error=str(exc)))
-        return sample_from_docker(inspect, stats)
+        return sample_from_docker(inspect, stats, self.host_cores)
 
     def collect_once(self) -> Snapshot:
         """One pass over the engine; DockerError when the container list cannot be read."""
         started = time.monotonic()
         listed = self._api.containers(self._label_filters)
+        if self.host_cores is None:  # asked once the engine answers; a failure leaves the cores unsaid
+            try:
+                self.host_cores = int(self._api.info().get("NCPU") or 0) or None
+            except (DockerError, ValueError, TypeError) as exc:
+                log.debug("docker info failed", extra=fields(error=str(exc)))
         samples = [s for s in self._pool.map(self._sample, listed) if s is not None]
         samples.sort(key=lambda s: s.name)
         return Snapshot(tuple(samples), self._clock(), time.monotonic() - started)
@@ -152,8 +159,14 @@ class Collector:
         text = ""
         if snapshot is not None and now - snapshot.taken_at <= stale_after_s:
             text = render_containers(snapshot.samples, self._oom.counts(), snapshot.taken_at)
+        machine = (
+            [("machine_cpu_cores", "gauge", "Logical CPU cores of the engine's host (NCPU)", self.host_cores)]
+            if self.host_cores
+            else []
+        )
         return text + render_gauges(
             [
+                *machine,
                 (
                     "exporter_docker_up",
                     "gauge",

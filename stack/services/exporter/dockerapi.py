@@ -35,6 +35,8 @@ class DockerApi(Protocol):
 
     def oom_events(self, since: str) -> Iterator[JsonObject]: ...
 
+    def info(self) -> JsonObject: ...
+
 
 class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, path: str, timeout: float | None) -> None:
@@ -119,6 +121,9 @@ class DockerClient:
         # precpu_stats. Even one-shot waits for dockerd's next 1 s sample, so calls run concurrently.
         params = {"stream": "false", "one-shot": "true"}
         return dict(self._get(f"/containers/{quote(container_id)}/stats", params))
+
+    def info(self) -> JsonObject:
+        return dict(self._get("/info"))
 
     def oom_events(self, since: str) -> Iterator[JsonObject]:
         """Stream OOM events from ``since`` (unix seconds, "s.nnnnnnnnn") until the connection ends."""

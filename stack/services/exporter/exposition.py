@@ -124,6 +124,15 @@ FAMILIES = (
         _one(lambda s: s.cpu_period_us),
     ),
     Family(
+        "container_spec_cpuset_cpus_info",
+        "gauge",
+        "The cores the container may run on (its cpuset, else every core of the host) as the label cpus; "
+        "pinned says whether a cpuset was set (cAdvisor has no such series)",
+        lambda s, labels, _oom, _now: (
+            [((*labels, ("cpus", s.cpus), ("pinned", "true" if s.pinned else "false")), 1)] if s.cpus else []
+        ),
+    ),
+    Family(
         "container_network_receive_bytes_total",
         "counter",
         "Cumulative count of bytes received",

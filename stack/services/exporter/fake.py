@@ -20,6 +20,8 @@ class FakeDocker:
         self.events: list[JsonObject] = []
         self.down = False
         self.stats_calls = 0
+        self.host_cores = 2
+        self.info_calls = 0
 
     def add(
         self,
@@ -68,6 +70,12 @@ class FakeDocker:
     def stats(self, container_id: str) -> JsonObject:
         self.stats_calls += 1
         return self._stats.get(container_id, {"memory_stats": {}, "cpu_stats": {}})
+
+    def info(self) -> JsonObject:
+        self.info_calls += 1
+        if self.down:
+            raise DockerError("docker /info: connection refused")
+        return {"NCPU": self.host_cores, "CgroupVersion": "1"}
 
     def oom_events(self, since: str) -> Iterator[JsonObject]:
         if self.down:

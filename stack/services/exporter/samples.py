@@ -43,6 +43,8 @@ class ContainerSample:
     cpu_quota_us: int  # 0 = unlimited
     cpu_period_us: int
     usage: Usage | None
+    cpus: str = ""  # the cores it may run on, as Docker writes a cpuset ("0-1"); "" when unknown
+    pinned: bool = False  # a cpuset was set (HostConfig.CpusetCpus); else cpus is every core of the host
 
 
 def _int(value: Any) -> int:
@@ -81,13 +83,27 @@ def usage_from_stats(stats: Mapping[str, Any]) -> Usage | None:
     return Usage(usage, working_set, _int(cpu.get("total_usage")) / 1e9, interfaces)
 
 
-def sample_from_docker(inspect: Mapping[str, Any], stats: Mapping[str, Any] | None) -> ContainerSample:
+def cpuset(host_config: Mapping[str, Any], host_cores: int | None) -> tuple[str, bool]:
+    """(the cores a container may run on, whether it is pinned): its cpuset, else every core of the host
+    (``0-<n-1>``, when the host's core count is known; else "")."""
+    pinned = str(host_config.get("CpusetCpus") or "").strip()
+    if pinned:
+        return pinned, True
+    if not host_cores:
+        return "", False
+    return ("0" if host_cores == 1 else f"0-{host_cores - 1}"), False
+
+
+def sample_from_docker(
+    inspect: Mapping[str, Any], stats: Mapping[str, Any] | None, host_cores: int | None = None
+) -> ContainerSample:
     state = _mapping(inspect.get("State"))
     config = _mapping(inspect.get("Config"))
     host_config = _mapping(inspect.get("HostConfig"))
     health = _mapping(state.get("Health")).get("Status") or "none"
     labels = _mapping(config.get("Labels"))
     quota, period = cpu_limits(host_config)
+    cpus, pinned = cpuset(host_config, host_cores)
     status = str(state.get("Status") or "created")
     return ContainerSample(
         id=str(inspect.get("Id", "")),
@@ -103,4 +119,6 @@ def sample_from_docker(inspect: Mapping[str, Any], stats: Mapping[str, Any] | No
         cpu_quota_us=quota,
         cpu_period_us=period,
         usage=usage_from_stats(stats) if status in ("running", "paused") and stats is not None else None,
+        cpus=cpus,
+        pinned=pinned,
     )
