@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("faultproxy_bench.py", "lint_bench.py", "stack_bench.py", "sla_bench.py")
+SCRIPTS = ("faultproxy_bench.py", "lint_bench.py", "stack_bench.py", "sla_bench.py", "stress_bench.py")
 
 
 def main() -> int:
