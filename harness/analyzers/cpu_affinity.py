@@ -35,7 +35,6 @@ _HINT = (
     "cAdvisor exports no cpuset; the container exporter of the reference stack does "
     "(stack/services/exporter): is it scraped, and does the selector match its containers?"
 )
-RULE_TIERS = {tier: format_cores(cores) for tier, cores in LintConfig().cpu_affinity.items()}
 
 
 @dataclass(frozen=True, slots=True)

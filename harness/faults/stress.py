@@ -51,6 +51,7 @@ import docker.errors
 from harness.catalogue.model import FaultSpec
 from harness.errors import HarnessError
 from harness.faults.base import FaultError, FaultRecord, FaultRefused
+from harness.faults.burst import HELPER_LABEL, PROJECT_LABEL
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, container_state
 from harness.images import INPUTS_LABEL, ImageBuild, build_images, inputs_hash
 from harness.lint.units import format_bytes, parse_cpuset
@@ -58,11 +59,9 @@ from harness.lint.units import format_bytes, parse_cpuset
 PressureKind = Literal["memory_pressure", "cpu_pressure"]
 IMAGE_DIR = Path(__file__).resolve().parents[1] / "images" / "stress"
 IMAGE = ImageBuild("harness/stress:local", IMAGE_DIR, IMAGE_DIR / "Dockerfile")
-HELPER_LABEL = "harness.helper"
-"""The label every harness helper container carries (bursts too): its value says which."""
 HELPER = "stress"
+"""This helper's value of the label every harness helper carries (``HELPER_LABEL``, bursts' too)."""
 TARGET_ID_LABEL = "harness.target-id"
-COMPOSE_PROJECT = "com.docker.compose.project"
 MEMORY_WORKERS = 4
 MEMORY_TOLERANCE = 0.9
 """The share of the amount the target's working set must rise by (stress-ng itself adds a few MiB more;
@@ -433,7 +432,7 @@ class PressureFault:
             "harness.target": self.target,
             TARGET_ID_LABEL: target.id,
             "harness.project": str(
-                (target.attrs.get("Config", {}).get("Labels") or {}).get(COMPOSE_PROJECT, "")
+                (target.attrs.get("Config", {}).get("Labels") or {}).get(PROJECT_LABEL, "")
             ),
             "harness.run": self.run_id,
         }

@@ -10,6 +10,7 @@ hide the others; a journal entry whose revert failed stays in the journal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.faults.base import FaultError
@@ -63,8 +64,7 @@ def sweep(
         except FaultError as exc:
             errors.append(str(exc))
     if stack is not None:
-        _sweep_helpers(stack, cleaned, errors)
-        _sweep_containers(stack, settle_timeout, cleaned, errors)
+        _sweep_stack(stack, settle_timeout, cleaned, errors)
     if proxy_url is not None:
         _sweep_proxies(proxy_url, cleaned, errors)
     return SweepReport(tuple(cleaned), tuple(errors))
@@ -98,27 +98,26 @@ def _sweep_loads(journal: Journal, cleaned: list[str], errors: list[str]) -> Non
             errors.append(str(exc))
 
 
-def _sweep_helpers(stack: ContainerSource, cleaned: list[str], errors: list[str]) -> None:
-    """Stress helpers no journal names (a crash before the entry was written, a journal lost)."""
-    try:
-        ids = {c.id for c in stack.containers()}
-    except DOCKER_ERRORS as exc:
-        errors.append(f"containers cannot be listed: {exc}")
-        return
-    sweep_helpers(stack.client, ids, cleaned, errors)
-
-
-def _sweep_containers(
+def _sweep_stack(
     stack: ContainerSource, settle_timeout: float, cleaned: list[str], errors: list[str]
 ) -> None:
-    """Unpause paused containers: nothing but a fault pauses one. Start stopped ones only if their restart
-    policy says they always run: a one-shot service exits by design, and any other stopped container is
-    brought back only when the journal names it."""
+    """The stress helpers no journal names (a crash before the entry was written, a journal lost), then the
+    project's containers."""
     try:
         containers = list(stack.containers())
     except DOCKER_ERRORS as exc:
         errors.append(f"containers cannot be listed: {exc}")
         return
+    sweep_helpers(stack.client, {c.id for c in containers}, cleaned, errors)
+    _sweep_containers(containers, settle_timeout, cleaned, errors)
+
+
+def _sweep_containers(
+    containers: Sequence[ContainerHandle], settle_timeout: float, cleaned: list[str], errors: list[str]
+) -> None:
+    """Unpause paused containers: nothing but a fault pauses one. Start stopped ones only if their restart
+    policy says they always run: a one-shot service exits by design, and any other stopped container is
+    brought back only when the journal names it."""
     for container in containers:
         try:
             container.reload()

@@ -3,6 +3,7 @@ target's own usage, refused where they would prove nothing, journalled, reverted
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -36,18 +37,7 @@ def pressure(
     fault = build_fault(FaultSpec(kind, target, attributes), stack, NO_PROXY, run_id="run-1")  # type: ignore[arg-type]
     assert isinstance(fault, PressureFault)
     # Seconds, not the real run's: the fake shows at once what it shows at all.
-    return PressureFault(
-        fault.kind,
-        fault.target,
-        fault.container,
-        fault.engine,
-        fault.helper,
-        fault.memory,
-        fault.cpu,
-        fault.run_id,
-        settle_timeout=0.5,
-        cpu_sample=0.05,
-    )
+    return replace(fault, settle_timeout=0.5, cpu_sample=0.05)
 
 
 def engine(stack: FakeStack) -> FakeEngine:
