@@ -229,11 +229,12 @@ def cpu_ceiling(host_config: Mapping[str, Any], host_cores: int) -> float:
     return cores
 
 
-def oom_kills(engine: Engine, container_id: str, since: float) -> int:
-    """OOM events the engine reported for the container since ``since`` (unix seconds)."""
+def oom_kills(engine: Engine, container_id: str, since: float, complete: bool = False) -> int:
+    """OOM events the engine reported for the container since ``since`` (unix seconds): up to the last whole
+    second, which the engine answers at once; ``complete``, up to now, waiting for this second to end."""
     events = engine.events(
         since=int(since),
-        until=max(int(since), int(time.time())),
+        until=int(time.time()) + 1 if complete else max(int(since), int(time.time())),
         filters={"type": ["container"], "container": [container_id], "event": ["oom"]},
         decode=True,
     )
@@ -356,7 +357,9 @@ class PressureFault:
                 return
             kills = oom_kills(self.engine, target.id, since)
             if not self.in_force():
-                raise FaultError(self._ended(kills, amount, limit))
+                raise FaultError(
+                    self._ended(oom_kills(self.engine, target.id, since, complete=True), amount, limit)
+                )
             first_oom = now.at if kills and first_oom is None else first_oom
             # Past the limit: once every worker started and a moment after the first OOM (the workers killed
             # are gone by then), the helper still holds at least one worker's share.
@@ -384,7 +387,8 @@ class PressureFault:
         if kills:
             return (
                 f"{self.describe()}: the helper was OOM-killed inside the target's {format_bytes(limit)} limit "
-                f"({kills} OOM event(s)): none of the {format_bytes(amount)} stayed; give a ramp or a smaller amount"
+                f"({kills} OOM event(s)): none of its {MEMORY_WORKERS} workers' {format_bytes(amount // MEMORY_WORKERS)} "
+                "stayed; ask for less"
             )
         return f"{self.describe()}: the helper ended (exit code {code}): {self._logs(helper)}"
 
