@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, selector
 from harness.analyzers.resources import COMPOSE_SERVICE, missing_check, resolution_check, rises, vector, when
+from harness.analyzers.restart_limit import from_zero
 from harness.metrics.counters import value_at
 from harness.metrics.port import Sample
 from harness.verdict import Check, Figure, Finding
@@ -81,7 +82,11 @@ def run(context: AnalysisContext, params: GracefulShutdownParams) -> Finding:
     asked = queries(params, service, context.service_label)
     span = Window("until the fault's end", whole.start, fault.end)
     data = {name: recorder.range(query, span, context.step) for name, query in asked.items()}
-    exits = [(s.label("exit_code") or "unknown", e) for s in data["exits"] for e in rises(s.finite())]
+    exits = [
+        (s.label("exit_code") or "unknown", e)
+        for s in data["exits"]
+        for e in rises(from_zero(s.finite(), span.start, context.step))
+    ]
     if not exits:
         check = (
             missing_check(asked["exits"], span, HINT)

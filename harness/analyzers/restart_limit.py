@@ -110,6 +110,14 @@ def run(context: AnalysisContext, params: RestartLimitParams) -> Finding:
     return finding
 
 
+def from_zero(samples: Sequence[Sample], start: float, step: float) -> tuple[Sample, ...]:
+    """A counter series as if it had been 0 before it appeared: a series first pushed inside the window
+    (an exit code seen for the first time) starts at its first count, which ``rises`` would miss."""
+    if samples and samples[0].t > start + step * 1.5:
+        return (Sample(samples[0].t - step, 0.0), *samples)
+    return tuple(samples)
+
+
 def most_within(events: Sequence[Sample], period: float) -> tuple[float, Sample | None, Sample | None]:
     """The most events (summing each sample's count) inside any ``period`` seconds, with the first and
     last of them."""
@@ -164,7 +172,8 @@ class _Judge:
 
     def _stays_down(self, restarts: float) -> Check:
         fault = self.context.timeline.fault
-        exits = sum(r.value for r in rises(self.data["exits"]))
+        counted = from_zero(self.data["exits"], self.window.start, self.context.step)
+        exits = sum(r.value for r in rises(counted))
         self.figures.append(Figure(f"exits[{self.service}]", exits))
         if fault is None or exits <= self.p.max_restarts:
             return self.check(

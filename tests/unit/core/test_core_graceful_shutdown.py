@@ -27,7 +27,8 @@ def scenario(
     exited = STOP + stop_duration
     seconds = [T0 + i for i in range(136)]
     old, new = [t for t in seconds if t < STOP], [t for t in seconds if t > exited + 1.5]
-    fake.put(asked["exits"], {"exit_code": exit_code}, [(t, float(t > exited)) for t in seconds])
+    # As pushed: the exit code's series appears with the exit, at 1 (no 0 before it)
+    fake.put(asked["exits"], {"exit_code": exit_code}, [(t, 1.0) for t in seconds if t > exited])
     fake.put(asked["stop_duration"], {}, [(t, stop_duration if t > exited else 0.0) for t in seconds])
     fake.put(asked["stop_timeout"], {}, [(t, 20.0) for t in seconds])
     fake.put(asked["restored"], {}, [(t, 1.0) for t in old] + [(t, restored) for t in new])
@@ -75,8 +76,12 @@ def test_a_service_without_a_save_time_is_judged_on_the_rest_and_says_so() -> No
 
 def test_no_exit_no_fault_or_too_few_scrapes_is_an_error() -> None:
     assert judged(FakeMetricsSource()).status == "error"
-    no_exit = FakeMetricsSource()
-    no_exit.put(queries(GracefulShutdownParams(), SERVICE, "service")["exits"], {"exit_code": "0"}, [(T0, 0)])
+    no_exit = FakeMetricsSource()  # an exit from before the run: its series there from the start
+    no_exit.put(
+        queries(GracefulShutdownParams(), SERVICE, "service")["exits"],
+        {"exit_code": "0"},
+        [(T0 + i, 1) for i in range(99)],
+    )
     finding = judged(no_exit)
     assert finding.status == "error" and "did not exit" in finding.reason
     baseline = graceful_shutdown(

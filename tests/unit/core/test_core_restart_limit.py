@@ -47,7 +47,8 @@ def put_service(
     restart_times = [r for r, _ in restarts]
     delays = dict(restarts)
     fake.put(queries["restarts"], labels, counted(restart_times))
-    fake.put(queries["exits"], labels, counted(exits))
+    # As pushed: an exit code's series exists from its first exit on, starting at 1
+    fake.put(queries["exits"], labels, [(t, v) for t, v in counted(exits) if v > 0])
     fake.put(queries["delay"], labels, latest(restart_times, lambda e: delays[e]))
     fake.put(queries["last_start"], labels, latest(sorted([*restart_times, *starts])))
     fake.put(queries["last_exit"], labels, latest(exits))
