@@ -154,6 +154,8 @@ defaults:
   endpoints: {gateway: "http://127.0.0.1:9", faultproxy: "http://127.0.0.1:9"}
   load: {users: 1, spawn_rate: 1, rate: 1}
 scenarios:
+  quiet:
+    windows: {steady: 2s}
   press-memory:
     windows: {steady: 2s, fault: 120s, recovery: 2s}
     fault: {kind: memory_pressure, target: target, bytes: 32m}
@@ -215,11 +217,31 @@ def test_sigint_during_a_pressure_fault_removes_its_helper(
     assert journal.entries() == [] and journal.loads() == []
 
 
+def clean(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -m harness clean`` on the throwaway project, as a user runs it after a crash."""
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
+            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.mark.parametrize(
-    ("scenario", "kind"), [("press-memory", "memory_pressure"), ("press-cpu", "cpu_pressure")]
+    ("scenario", "kind", "after"),
+    [
+        ("press-memory", "memory_pressure", "clean"),
+        ("press-cpu", "cpu_pressure", "clean"),
+        ("press-memory", "memory_pressure", "next run"),
+    ],
 )
-def test_sigkill_during_a_pressure_fault_leaves_its_helper_for_clean(
-    stack: Stack, tmp_path: Path, env: dict[str, str], scenario: str, kind: str
+def test_sigkill_during_a_pressure_fault_leaves_its_helper_for_clean_and_the_next_run(
+    stack: Stack, tmp_path: Path, env: dict[str, str], scenario: str, kind: str, after: str
 ) -> None:
     run = start_run(tmp_path, env, scenario)
     try:
@@ -230,22 +252,20 @@ def test_sigkill_during_a_pressure_fault_leaves_its_helper_for_clean(
         run.kill()
         run.wait()
     assert helpers(stack) == [name], "SIGKILL gives the harness no chance to remove it"
-    clean = subprocess.run(
-        [
-            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
-            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    print(clean.stdout, clean.stderr)
-    assert clean.returncode == 0, clean.stderr
-    assert (
-        f"cleaned: reverted {kind} on service target (helper {name}) (journal, pid {run.pid})" in clean.stdout
-    )
+    line = f"reverted {kind} on service target (helper {name}) (journal, pid {run.pid})"
+    if after == "clean":
+        cleaned = clean(tmp_path, env)
+        print(cleaned.stdout, cleaned.stderr)
+        assert cleaned.returncode == 0, cleaned.stderr
+        assert f"cleaned: {line}" in cleaned.stdout
+    else:  # the next run's start-up sweep, before anything of its own
+        argv = [
+            *(sys.executable, "-m", "harness", "run", "--stack", str(FIXTURE), "--project-name", PROJECT),
+            *("--slas", str(tmp_path / "slas.yaml"), "--reports", str(tmp_path / "next"), "--keep-stack"),
+            *("--", "-k", "quiet"),
+        ]
+        following = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert f"harness: left by a crashed run: {line}" in following.stderr, following.stderr
     assert helpers(stack) == []
 
 
@@ -254,19 +274,9 @@ def test_a_helper_no_journal_names_is_removed_by_clean_through_its_label(
 ) -> None:
     fault = pressure(stack, "cpu_pressure", ("workers", 1.0), ("load", 20.0))
     fault.inject()  # as if the run died between starting the helper and its journal entry
-    clean = subprocess.run(
-        [
-            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
-            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert clean.returncode == 0, clean.stderr
+    cleaned = clean(tmp_path, env)
+    assert cleaned.returncode == 0, cleaned.stderr
     assert (
-        f"cleaned: removed stress helper {fault.helper} (cpu_pressure on target, run itest)" in clean.stdout
+        f"cleaned: removed stress helper {fault.helper} (cpu_pressure on target, run itest)" in cleaned.stdout
     )
     assert helpers(stack) == []
