@@ -296,7 +296,7 @@ class PressureFault:
     cpu: CpuLoad | None = None
     run_id: str = ""
     settle_timeout: float = 30.0
-    """Seconds the pressure may take to show once the ramp is done; also bounds the helper's removal."""
+    """Seconds the pressure may take to show once the ramp is done."""
     cpu_sample: float = 1.0
     """Seconds over which a CPU usage rate is measured."""
     outcome: _Outcome = field(default_factory=_Outcome, compare=False, repr=False)
@@ -330,13 +330,16 @@ class PressureFault:
             raise FaultRefused(
                 f"cannot apply {self.describe()}: helper {self.helper} is there already (`harness clean`)"
             )
-        parent = cgroup_parent(self.engine, target)
-        ensure_image(self.engine, self.describe())
-        if self.memory is not None:
-            self._press_memory(target, self.memory, parent)
-        else:
-            assert self.cpu is not None
-            self._press_cpu(target, self.cpu, parent)
+        try:
+            parent = cgroup_parent(self.engine, target)
+            ensure_image(self.engine, self.describe())
+            if self.memory is not None:
+                self._press_memory(target, self.memory, parent)
+            else:
+                assert self.cpu is not None
+                self._press_cpu(target, self.cpu, parent)
+        except DOCKER_ERRORS as exc:
+            raise FaultError(f"{self.describe()}: the engine failed: {exc}") from exc
 
     def _press_memory(self, target: ContainerHandle, load: MemoryLoad, parent: str) -> None:
         limit = int(target.attrs.get("HostConfig", {}).get("Memory") or 0)

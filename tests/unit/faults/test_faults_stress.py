@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import docker.errors
 import pytest
 
 from harness.catalogue.model import FaultSpec
@@ -250,3 +251,20 @@ def test_only_a_removed_targets_own_empty_cgroup_directories_are_removed(tmp_pat
     assert removed == [tmp_path / "cpu" / "docker" / target, tmp_path / "memory" / "docker" / target]
     assert remove_orphan_cgroups("/docker", target, tmp_path) == []  # never anything but the target's own
     assert remove_orphan_cgroups(f"/docker/../{target}", target, tmp_path) == []
+
+
+def test_an_engine_error_is_a_fault_error_naming_the_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = stack_with()
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise docker.errors.APIError("500 Server Error: events stream broken")
+
+    monkeypatch.setattr(engine(stack), "events", refused)
+    engine(stack).inert = True  # no rise: the proof asks the engine for OOM events
+    fault = pressure(stack, "memory_pressure", ("bytes", 8 * MiB))
+    with pytest.raises(
+        FaultError, match=r"^memory pressure on service agent: .*the engine failed: .*events stream"
+    ):
+        fault.inject()
+    fault.revert()
+    assert engine(stack).helpers[0].removed
