@@ -3,11 +3,15 @@ every mistake one InputError naming the line and the field."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from harness.catalogue import parse_text
+from harness.catalogue import load_catalogue, parse_text
 from harness.errors import InputError
 from harness.pytest_plugin import fault_family
+
+ROOT = Path(__file__).resolve().parents[3]
 
 TEMPLATE = """\
 version: 1
@@ -94,3 +98,9 @@ def test_http_burst_takes_a_path_and_needs_no_model() -> None:
 def test_a_bad_burst_names_its_field(fault: str, field: str, says: str) -> None:
     message = error_of(fault)
     assert field in message and says in message
+
+
+def test_the_reference_catalogue_has_both_bursts() -> None:
+    catalogue = load_catalogue(ROOT / "slas.yaml")
+    kinds = {s.fault.kind for s in catalogue.scenarios if s.fault}
+    assert {"ollama_load", "http_burst"} <= kinds
