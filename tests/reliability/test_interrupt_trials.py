@@ -130,7 +130,9 @@ def _plan(rng: random.Random, count: int) -> list[Trial]:
     rng.shuffle(phases)  # a short run still reaches several phases
     trials = []
     for number, phase in enumerate(phases, 1):
-        sent = "SIGINT" if phases[:number].count(phase) % 2 else "SIGKILL"
+        # Signals alternate within a phase, and phases of odd size start on alternate signals: half and half.
+        nth = phases[:number].count(phase) + list(PHASES).index(phase)
+        sent = "SIGINT" if nth % 2 else "SIGKILL"
         keep = sent == "SIGKILL" or rng.random() < 0.5
         trials.append(Trial(number, phase, rng.choice(PHASES[phase][0]), sent, keep))
     return trials
