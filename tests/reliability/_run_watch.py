@@ -18,6 +18,8 @@ SLAS = Path(__file__).with_name("trials-slas.yaml")
 PROJECT = "refstack"
 FAULT_PROXY = "http://127.0.0.1:10010"
 PUSHGATEWAY = "http://127.0.0.1:10403"
+HELPERS = {"label": "harness.helper"}
+"""Stress and burst helper containers carry this label, whatever their target."""
 
 
 class RunOutput:
@@ -80,7 +82,7 @@ def wait_no_load_generator(timeout: float) -> list[int]:
 def stack_leftovers(client: docker.DockerClient, expect: str) -> list[str]:
     """What is left that should not be: ``expect`` is "down", "up" (every container running) or "any"
     (a bring-up killed half way: a partial stack is no fault, but a paused container or a toxic is)."""
-    found = []
+    found = [f"helper container {c.name} left" for c in client.containers.list(all=True, filters=HELPERS)]
     project = {"label": f"com.docker.compose.project={PROJECT}"}
     containers = client.containers.list(all=True, filters=project)
     if expect == "down":
@@ -102,9 +104,9 @@ def stack_leftovers(client: docker.DockerClient, expect: str) -> list[str]:
                 found.append(f"proxy {proxy['name']} disabled")
         groups = httpx.get(f"{PUSHGATEWAY}/api/v1/metrics", timeout=5).json()["data"]
         found += [
-            f"Pushgateway group {g['labels'].get('instance')}"
+            f"Pushgateway group {g['labels'].get('job')}/{g['labels'].get('instance')}"
             for g in groups
-            if g["labels"].get("job") == "locust"
+            if g["labels"].get("job") in ("locust", "harness_events")  # the load's, the engine events'
         ]
     except httpx.HTTPError as exc:
         if expect == "up":  # a bring-up killed half way may not have started the proxy or the Pushgateway

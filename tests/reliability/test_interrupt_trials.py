@@ -1,13 +1,13 @@
 """Interrupt `harness run` at random instants and prove that nothing is left behind (issue 8, "Proof, repeated").
 
 Each trial starts `python -m harness run` on the reference stack with a short catalogue
-(`trials-slas.yaml`), waits for a phase (stack-up, steady, a container fault, a proxy fault, recovery,
-judging and reporting) as the run's own progress lines announce it, waits a random moment more, and then:
+(`trials-slas.yaml`), waits for a phase (stack-up, steady, a fault of every family: container, proxy,
+pressure, burst, lifecycle; recovery, judging and reporting) as the run's own progress lines announce it, waits a random moment more, and then:
 - SIGINT: the run must exit 2 by itself, with no fault left in force and the stack down, or kept when
   `--keep-stack` was asked;
 - SIGKILL: `python -m harness clean` (as the README says to run it, no journal path given) must exit 0 and
   leave nothing: no paused or stopped stack container, no `harness-*` toxic, no disabled proxy, no load
-  generator, no Pushgateway group, no foreign container on the stack's networks.
+  generator, no Pushgateway group, no helper container, no foreign container on the stack's networks.
 Every trial's outcome is printed and written to `reports/trials.json`; the test fails if any trial left
 something. It runs only when `HARNESS_TRIALS=N` asks for N trials: `make trials` (20 trials, about 20
 minutes), so `make test` stays short; `HARNESS_TRIALS_SEED=S` replays a sequence.
@@ -46,17 +46,16 @@ PHASES: dict[str, tuple[tuple[str, ...], str | None, tuple[float, float]]] = {
     "steady": (("trial-pause", "trial-slow"), "steady", (0.0, 4.0)),
     "container fault": (("trial-pause", "trial-kill"), "fault", (0.0, 5.0)),
     "proxy fault": (("trial-slow", "trial-down"), "fault", (0.0, 5.0)),
-    "recovery": (("trial-kill", "trial-down"), "recovery", (0.0, 3.0)),
+    "pressure fault": (("trial-memory",), "fault", (0.0, 5.0)),
+    "burst fault": (("trial-burst",), "fault", (0.0, 5.0)),
+    "lifecycle fault": (("trial-crash",), "fault", (0.0, 5.0)),
+    "recovery": (("trial-kill", "trial-down", "trial-memory"), "recovery", (0.0, 3.0)),
     "judging and reporting": (("trial-pause", "trial-slow"), "recovery", (5.0, 9.0)),
 }
-PLAN = (
-    ["stack-up"] * 3
-    + ["steady"] * 3
-    + ["container fault"] * 4
-    + ["proxy fault"] * 4
-    + ["recovery"] * 3
-    + ["judging and reporting"] * 3
-)
+PLAN = [
+    phase for phase in PHASES for _ in range(3 if phase.endswith(("container fault", "proxy fault")) else 2)
+]
+"""20 trials: every phase twice, the container and proxy faults (two kinds each) three times."""
 
 
 @dataclass
