@@ -379,3 +379,16 @@ def test_run_history_option_is_checked_before_anything_runs(tmp_path: Path) -> N
         assert result.returncode == 2
         assert words in one_line(result.stderr, "run")
     assert foreign.read_text() == "not a database"  # never written
+
+
+@pytest.mark.parametrize("argv", [("slas", "--schema"), ("lint", "stack/compose.yml", "--format", "json")])
+def test_a_reader_that_goes_away_is_no_traceback(argv: tuple[str, ...]) -> None:
+    # `python -m harness slas --schema | head -1`: the pipe closes while the harness still writes.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness", *argv], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err, err
