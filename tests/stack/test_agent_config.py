@@ -21,6 +21,7 @@ def test_defaults_match_the_contract() -> None:
     assert cfg.state_dir == "/var/lib/agent"
     assert cfg.sigterm_handling == "graceful"
     assert cfg.state_restore and cfg.hibernate_release and cfg.shutdown_delay_s == 0.0
+    assert cfg.task_delay_s == 0.0
     assert (cfg.ollama_model, cfg.ollama_num_predict) == ("tinyllama", 8)
     assert not cfg.queue_consume
 
@@ -39,8 +40,10 @@ def test_mutant_knobs() -> None:
             "STATE_RESTORE": "false",
             "HIBERNATE_RELEASE": "false",
             "SHUTDOWN_DELAY_S": "30",
+            "TASK_DELAY_MS": "50",
         }
     )
+    assert cfg.task_delay_s == 0.05
     assert not cfg.state_restore and not cfg.hibernate_release and cfg.shutdown_delay_s == 30.0
     assert not cfg.breaker_enabled and not cfg.fallback_enabled and not cfg.model_pool_evict
     assert cfg.breaker_failure_threshold == 10 and cfg.breaker_reset_timeout_s == 60.0

@@ -354,6 +354,8 @@ class Agent:
         dependency's fallback, or raises Unavailable when fallbacks are disabled.
         """
         fallbacks: list[str] = []
+        if self.cfg.task_delay_s:
+            await asyncio.sleep(self.cfg.task_delay_s)
 
         def degrade(error: DependencyError) -> None:
             if not self.cfg.fallback_enabled:
