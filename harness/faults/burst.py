@@ -13,8 +13,10 @@ The helper (image ``harness/burst:local``, built from ``harness/images/burst``) 
 that is not private. Its name is chosen before it starts, so the journal entry written before ``inject()``
 lets ``harness clean`` remove it after a SIGKILL.
 
-Proof: the helper reads the target's ``/metrics`` before and during the burst; the fault took effect when
-the sum of the ``proof`` gauges (in flight and queued) rose by half the burst's concurrency. A burst is an
+Proof: the helper reads the target's ``/metrics`` before (the lowest sum over a second) and during the
+burst; the fault took effect when the sum of the ``proof`` gauges (in flight and queued) rose by a quarter
+of the burst's concurrency (more could be out of reach: a model server holds at most NUM_PARALLEL + its
+queue, and the steady load may hold some of it). A burst is an
 event, not a state: it stays in force while its helper runs or once it finished its count; a helper that
 was removed or failed is not in force. Revert removes the helper (gone already is fine).
 """
@@ -80,7 +82,7 @@ class BurstPlan:
                 "duration": self.duration,
                 "backoff": self.backoff,
                 "proof": list(self.proof),
-                "rise": max(1, self.concurrency // 2),
+                "rise": max(1, self.concurrency // 4),
             }
         )
 

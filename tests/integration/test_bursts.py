@@ -57,7 +57,7 @@ def test_a_burst_is_proven_by_the_targets_gauge_and_its_helper_removed(stack: St
         state = fault.helpers.state(fault.name)
         assert state is not None
         rose = state.event("rose")
-        assert rose is not None and rose["value"] >= rose["before"] + 6
+        assert rose is not None and rose["value"] >= rose["before"] + 3
     assert fault.helpers.state(fault.name) is None and journal.entries() == []
 
 

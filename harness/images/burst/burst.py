@@ -10,7 +10,8 @@ The plan: ``host`` (an address on a private network: anything else is refused), 
 a worker waits after a refusal or an error, as a client told "busy, try again" does), ``proof`` (gauges of
 the target's ``/metrics`` whose sum must rise by ``rise``).
 
-Prints one JSON object per line: ``baseline`` (the gauges' sum before the burst), ``rose`` (once, when
+Prints one JSON object per line: ``baseline`` (the gauges' lowest sum over a second before the burst),
+``rose`` (once, when
 the sum reached baseline + rise: the burst took effect), ``done`` (what was sent and answered). Exit 0
 when done, 2 on a bad plan, 3 when the gauges cannot be read (nothing is sent: it could not be proven).
 """
@@ -25,6 +26,7 @@ import threading
 import time
 
 POLL_S = 0.25
+BASELINE_READS = 4
 
 
 def say(event: str, **fields: object) -> None:
@@ -49,6 +51,17 @@ def gauges(plan: dict, names: list[str]) -> float | None:
             except (IndexError, ValueError):
                 continue
     return total
+
+
+def baseline(plan: dict, names: list[str]) -> float | None:
+    """The gauges' lowest sum over a second before the burst: one read may catch a passing spike of the
+    steady load, which would put the rise out of reach."""
+    reads = []
+    for _ in range(BASELINE_READS):
+        reads.append(gauges(plan, names))
+        time.sleep(POLL_S)
+    found = [r for r in reads if r is not None]
+    return min(found) if found else None
 
 
 class Burst:
@@ -122,7 +135,7 @@ def main(argv: list[str]) -> int:
         say("refused", reason=reason)
         return 2
     names, started = list(plan.get("proof") or []), time.monotonic()
-    before = gauges(plan, names) if names else None
+    before = baseline(plan, names) if names else None
     if names and before is None:  # the burst could never be proven: do not send it
         say("refused", reason=f"cannot read /metrics on {plan['host']}:{plan['port']}")
         return 3
@@ -147,6 +160,7 @@ def main(argv: list[str]) -> int:
         sent=burst.sent,
         statuses=burst.statuses,
         errors=burst.errors,
+        baseline=before,
         peak=peak,
         rose=rose,
         seconds=round(time.monotonic() - started, 2),

@@ -70,7 +70,7 @@ def test_inject_starts_the_helper_on_the_project_network_and_is_proven_by_the_ri
     network, plan = helpers.started["h1"]
     assert network == "refstack_infrastructure"
     assert (plan["host"], plan["port"], plan["path"]) == ("172.20.0.5", 10110, "/api/generate")
-    assert (plan["concurrency"], plan["requests"], plan["rise"]) == (8, 40, 4)
+    assert (plan["concurrency"], plan["requests"], plan["rise"]) == (8, 40, 2)
     assert [b["model"] for b in plan["bodies"]] == ["tinyllama", "phi"]
     assert plan["bodies"][0]["options"] == {"num_predict": 32} and plan["bodies"][0]["stream"] is False
     assert plan["proof"] == ["ollama_requests_inflight", "ollama_queue_depth"]
