@@ -32,6 +32,7 @@ from harness.windows import Seconds, Window
 EXITS = "harness_container_exits_total"
 STOP_DURATION = "harness_container_last_stop_duration_seconds"
 STOP_TIMEOUT = "harness_container_stop_timeout_seconds"
+LAST_EXIT = "harness_container_last_exit_timestamp_seconds"
 SIGKILLED = "137"
 HINT = "is endpoints.pushgateway set, and did the sigterm fault stop the service?"
 
@@ -61,6 +62,7 @@ def queries(p: GracefulShutdownParams, service: str, service_label: str) -> dict
         "exits": f"sum by (exit_code) ({vector(EXITS, container)})",
         "stop_duration": f"max({vector(STOP_DURATION, container)})",
         "stop_timeout": f"max({vector(STOP_TIMEOUT, container)})",
+        "last_exit": f"max({vector(LAST_EXIT, container)})",
         "restored": f"max({vector(p.restored_metric, own)})",
     }
     if p.saved_at_metric:
@@ -113,15 +115,16 @@ class _Judge:
         self.figures: list[Figure] = []
 
     def checks(self, exit_: tuple[str, Sample]) -> list[Check]:
-        code, at = exit_[0], exit_[1].t
+        code, seen = exit_[0], exit_[1].t
         self.figures.append(Figure(f"exit_code[{self.service}]", float(code) if code.isdigit() else -1.0))
-        duration = value_at(self.series["stop_duration"], at)
-        grace = self.p.grace if self.p.grace is not None else value_at(self.series["stop_timeout"], at)
-        checks = [self._exit(code, at, grace), self._within_grace(duration, grace)]
-        stopped = at - (duration or 0.0)
-        after = tuple(s for s in self.series["restored"] if s.t > at)
+        # The scrape that showed the exit came up to a push and a scrape later: the engine's own time of it
+        exited = value_at(self.series["last_exit"], seen) or seen
+        duration = value_at(self.series["stop_duration"], seen)
+        grace = self.p.grace if self.p.grace is not None else value_at(self.series["stop_timeout"], seen)
+        checks = [self._exit(code, exited, grace), self._within_grace(duration, grace)]
+        after = tuple(s for s in self.series["restored"] if s.t > seen)
         checks.append(self._restored(after))
-        checks.append(self._saved(stopped, at))
+        checks.append(self._saved(exited - (duration or 0.0), seen))
         return checks
 
     def _exit(self, code: str, at: float, grace: float | None) -> Check:

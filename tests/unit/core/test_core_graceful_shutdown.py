@@ -27,8 +27,11 @@ def scenario(
     exited = STOP + stop_duration
     seconds = [T0 + i for i in range(136)]
     old, new = [t for t in seconds if t < STOP], [t for t in seconds if t > exited + 1.5]
-    # As pushed: the exit code's series appears with the exit, at 1 (no 0 before it)
-    fake.put(asked["exits"], {"exit_code": exit_code}, [(t, 1.0) for t in seconds if t > exited])
+    # As pushed: the exit code's series appears at 1 (no 0 before it), up to a push and a scrape after the
+    # exit; the exit's own time is in the last-exit gauge
+    seen = exited + 2
+    fake.put(asked["exits"], {"exit_code": exit_code}, [(t, 1.0) for t in seconds if t > seen])
+    fake.put(asked["last_exit"], {}, [(t, exited if t > seen else 0.0) for t in seconds])
     fake.put(asked["stop_duration"], {}, [(t, stop_duration if t > exited else 0.0) for t in seconds])
     fake.put(asked["stop_timeout"], {}, [(t, 20.0) for t in seconds])
     fake.put(asked["restored"], {}, [(t, 1.0) for t in old] + [(t, restored) for t in new])
