@@ -17,6 +17,7 @@ from typing import Literal
 
 from harness.analyzers.promql import decide_threshold
 from harness.catalogue.model import Catalogue, Criterion, Grading, TotalScore
+from harness.history.spec import SUFFIX
 from harness.verdict import Status, Verdict
 
 Grade = Literal["pass", "warning", "fail", "skipped"]
@@ -86,10 +87,19 @@ def _reaches(total: float, limit: float) -> bool:
 
 
 def score_run(verdicts: Sequence[Verdict], catalogue: Catalogue) -> Score:
-    """The catalogue's objectives' verdicts, scored; a verdict of no objective (a regression verdict
-    derived from one) is left out: the score grades the objectives themselves."""
+    """Every verdict, scored. A regression verdict (``<id>:regression``) counts as a part of its objective,
+    with its weight but not its criteria (they grade the objective's own measured value): a drift that the
+    objective's history shows lowers the score while its threshold still holds. A verdict of no objective (a
+    scenario's abort) counts with the default weight, so an aborted scenario is never a full score."""
     grading = {o.id: o.grading for o in catalogue.objectives}
-    return Score(tuple(grade(v, grading[v.id]) for v in verdicts if v.id in grading), catalogue.total_score)
+
+    def grading_of(verdict: Verdict) -> Grading:
+        if verdict.id in grading:
+            return grading[verdict.id]
+        own = grading.get(verdict.id.removesuffix(SUFFIX))
+        return Grading(weight=own.weight) if own else Grading()
+
+    return Score(tuple(grade(v, grading_of(v)) for v in verdicts), catalogue.total_score)
 
 
 def grade(verdict: Verdict, grading: Grading) -> Part:

@@ -111,6 +111,18 @@ def test_the_total_is_the_sum_over_the_weights_and_is_graded_against_total_score
     assert score_run(nine, nine_of_ten).result == "pass"  # 9/10 reaches 90%
 
 
+def test_a_regression_lowers_the_score_with_its_objectives_weight_and_an_abort_counts_too():
+    # Issue 11: a drift under the threshold gives a regression verdict and a lower score.
+    cat = catalogue()
+    steady = [verdict("latency", "pass", 0.4), verdict("latency:regression", "pass", 0.4)]
+    assert score_run(steady, cat).tally().total == 1.0
+    drifted = [verdict("latency", "pass", 0.45), verdict("latency:regression", "fail", 0.45)]
+    tally = score_run(drifted, cat).tally()
+    assert (tally.achieved, tally.possible) == (2.0, 4.0)  # latency's weight 2, twice; criteria not re-applied
+    aborted = [verdict("abort.ollama-errors", "fail"), verdict("up", "skipped")]
+    assert score_run(aborted, cat).tally().total == 0.0
+
+
 @pytest.mark.parametrize(
     ("total_score", "statuses", "code", "scored"),
     [
