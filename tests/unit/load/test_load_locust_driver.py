@@ -156,7 +156,9 @@ def test_sweeping_an_unreachable_pushgateway_is_a_load_error():
         delete_stale_groups("http://127.0.0.1:9", timeout=1.0)
 
 
-def test_an_interrupt_during_the_last_scrape_delay_still_deletes_the_group(tmp_path, pushgateway, monkeypatch):
+def test_an_interrupt_during_the_last_scrape_delay_still_deletes_the_group(
+    tmp_path, pushgateway, monkeypatch
+):
     # Found by the interrupt trials: Ctrl-C in the pause before the delete left the run's group pushed.
     driver = LocustLoad(settings(tmp_path, pushgateway_url=pushgateway.url, scrape_delay=30.0))
     driver.start(LEVEL, 20, "cut-short")
