@@ -17,8 +17,9 @@ lint still reads it as the declared reservation of rule 1.1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from harness.errors import InputError
 from harness.lint.compose_cli import ComposeCli
@@ -118,51 +119,33 @@ def _cpu_quota(service: LinedDict, what: str) -> Located[float] | None:
 def resolve_limits(service: LinedDict, what: str, cli: ComposeCli) -> Limits:
     deploy = mapping_field(service, "deploy", what)
     resources = mapping_field(deploy, "resources", f"{what}.deploy")
-    limits = mapping_field(resources, "limits", f"{what}.deploy.resources")
-    reservations = mapping_field(resources, "reservations", f"{what}.deploy.resources")
-    in_limits, in_reservations = f"{what}.deploy.resources.limits", f"{what}.deploy.resources.reservations"
+    blocks = {
+        block: mapping_field(resources, block, f"{what}.deploy.resources")
+        for block in ("limits", "reservations")
+    }
     discarded: list[Located[str]] = []
-    mem_limit = _resolve(
-        _Pair(
-            "mem_limit",
-            "deploy.resources.limits.memory",
-            parse_field(service, "mem_limit", what, parse_bytes),
-            parse_field(limits, "memory", in_limits, parse_bytes),
-            "limits" in resources,
-        ),
-        what,
-        cli,
-        discarded,
-    )
-    mem_reservation = _resolve(
-        _Pair(
-            "mem_reservation",
-            "deploy.resources.reservations.memory",
-            parse_field(service, "mem_reservation", what, parse_bytes),
-            parse_field(reservations, "memory", in_reservations, parse_bytes),
-            "reservations" in resources,
-        ),
-        what,
-        cli,
-        discarded,
-    )
-    cpus = _resolve(
-        _Pair(
-            "cpus",
-            "deploy.resources.limits.cpus",
-            parse_field(service, "cpus", what, parse_cpus),
-            parse_field(limits, "cpus", in_limits, parse_cpus),
-            "limits" in resources,
-        ),
-        what,
-        cli,
-        discarded,
-    )
+
+    def resolved(key: str, block: str, field: str, parse: Callable[[Any], N]) -> Located[N] | None:
+        """``key`` against ``deploy.resources.<block>.<field>``, as the CLI resolves the pair."""
+        pair = _Pair(
+            key,
+            f"deploy.resources.{block}.{field}",
+            parse_field(service, key, what, parse),
+            parse_field(blocks[block], field, f"{what}.deploy.resources.{block}", parse),
+            block in resources,
+        )
+        return _resolve(pair, what, cli, discarded)
+
+    mem_limit = resolved("mem_limit", "limits", "memory", parse_bytes)
+    mem_reservation = resolved("mem_reservation", "reservations", "memory", parse_bytes)
+    cpus = resolved("cpus", "limits", "cpus", parse_cpus)
     return Limits(
         mem_limit=mem_limit,
         mem_reservation=mem_reservation,
         cpu_limit=cpus or _cpu_quota(service, what),
-        cpu_reservation=parse_field(reservations, "cpus", in_reservations, parse_cpus),
+        cpu_reservation=parse_field(
+            blocks["reservations"], "cpus", f"{what}.deploy.resources.reservations", parse_cpus
+        ),
         replicas=_replicas(service, deploy, what, cli),
         discarded=tuple(discarded),
     )
