@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text
-from harness.analyzers.resources import grouped, missing_check, peak, resolution_check, rises, vector, when
+from harness.analyzers.resources import peak, range_data, rises, vector, when
 from harness.metrics.port import Sample
 from harness.verdict import Check, Figure, Finding
 from harness.windows import Window
@@ -57,15 +57,12 @@ def describe(p: ConcurrencyLimitParams) -> str:
 def run(context: AnalysisContext, params: ConcurrencyLimitParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
     by = context.group_by(params.by)
     queries = params.queries(by)
-    data = {name: grouped(recorder, context, query, by) for name, query in queries.items()}
-    if not data["inflight"]:
-        missing = missing_check(queries["inflight"], context.window, "does the selector match the services?")
-        return conclude([missing], threshold, recorder.evidence(context, []), "")
+    hint = "does the selector match the services?"
+    data = range_data(recorder, context, threshold, queries, by, ("inflight",), hint)
+    if isinstance(data, Finding):
+        return data
     checks: list[Check] = []
     figures: list[Figure] = []
     for key in sorted(set(data["inflight"]) | set(data["limit"])):

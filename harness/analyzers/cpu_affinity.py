@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text
-from harness.analyzers.resources import COMPOSE_SERVICE, grouped, missing_check, resolution_check, vector
+from harness.analyzers.resources import COMPOSE_SERVICE, range_data, unjudged, vector
 from harness.lint.config import LintConfig
 from harness.lint.rules.resources import tier_cores
 from harness.lint.units import format_cores, parse_cpuset
@@ -92,18 +92,14 @@ def describe(p: CpuAffinityParams) -> str:
 def run(context: AnalysisContext, params: CpuAffinityParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
-    query = params.query()
-    containers = grouped(recorder, context, query, params.by)
-    if not containers:
-        missing = missing_check(query, context.window, _HINT)
-        return conclude([missing], threshold, recorder.evidence(context, []), "")
+    data = range_data(recorder, context, threshold, {"cpus": params.query()}, params.by, ("cpus",), _HINT)
+    if isinstance(data, Finding):
+        return data
+    containers = data["cpus"]
     host = params.host_cores or _host_cores(recorder, context, params)
     if host is None:
         detail = f"no {params.cores_metric} in window '{context.window.name}': give host_cores"
-        return conclude([Check("host cores", "error", detail)], threshold, recorder.evidence(context, []), "")
+        return unjudged(recorder, context, threshold, [Check("host cores", "error", detail)])
     config = LintConfig(
         reference_cores=params.reference_cores, host_cores=host, cpu_affinity=params.tier_map()
     )

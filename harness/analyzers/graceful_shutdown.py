@@ -22,7 +22,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, selector
-from harness.analyzers.resources import COMPOSE_SERVICE, missing_check, resolution_check, rises, vector, when
+from harness.analyzers.resources import (
+    COMPOSE_SERVICE,
+    missing_check,
+    resolution_check,
+    rises,
+    unjudged,
+    vector,
+    when,
+)
 from harness.analyzers.restart_limit import from_zero
 from harness.metrics.counters import value_at
 from harness.metrics.port import Sample
@@ -77,10 +85,10 @@ def run(context: AnalysisContext, params: GracefulShutdownParams) -> Finding:
     service = params.service or context.faulted or ""
     if fault is None or not service:
         check = Check("fault", "error", "no sigterm fault (and no service named): nothing stopped to judge")
-        return conclude([check], threshold, recorder.evidence(context, []), "")
+        return unjudged(recorder, context, threshold, [check])
     guard = resolution_check(context)
     if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
+        return unjudged(recorder, context, threshold, [guard])
     asked = queries(params, service, context.service_label)
     span = Window("until the fault's end", whole.start, fault.end)
     data = {name: recorder.range(query, span, context.step) for name, query in asked.items()}
@@ -95,7 +103,7 @@ def run(context: AnalysisContext, params: GracefulShutdownParams) -> Finding:
             if not data["exits"]
             else Check("exit", "error", f"service {service} did not exit before the fault's end: {HINT}")
         )
-        return conclude([check], threshold, recorder.evidence(context, []), "")
+        return unjudged(recorder, context, threshold, [check])
     series = {name: answer[0].finite() if answer else () for name, answer in data.items() if name != "exits"}
     judge = _Judge(service, series, params, span)
     checks = judge.checks(max(exits, key=lambda item: item[1].t))

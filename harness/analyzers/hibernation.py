@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from statistics import mean
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, selector
-from harness.analyzers.resources import COMPOSE_SERVICE, mib, resolution_check, vector
+from harness.analyzers.resources import COMPOSE_SERVICE, mib, resolution_check, unjudged, vector
 from harness.metrics.counters import increase, value_at
 from harness.metrics.port import Sample
 from harness.verdict import Check, Figure, Finding
@@ -92,7 +92,7 @@ def run(context: AnalysisContext, params: HibernationParams) -> Finding:
     elif guard := resolution_check(context):
         checks.append(guard)
     if checks:
-        return conclude(checks, threshold, recorder.evidence(context, []), "")
+        return unjudged(recorder, context, threshold, checks)
     assert fault is not None and recovery is not None
     whole = context.timeline.whole
     answers = {

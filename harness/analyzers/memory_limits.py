@@ -23,12 +23,10 @@ from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conc
 from harness.analyzers.resources import (
     COMPOSE_SERVICE,
     OOM_EVENTS,
-    grouped,
     mib,
-    missing_check,
     oom_check,
     peak,
-    resolution_check,
+    range_data,
     vector,
     when,
 )
@@ -96,16 +94,10 @@ class _Container:
 def run(context: AnalysisContext, params: MemoryLimitsParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
     queries = params.queries()
-    data = {name: grouped(recorder, context, query, params.by) for name, query in queries.items()}
-    absent = [
-        missing_check(queries[n], context.window, _HINT) for n in ("limit", "working_set") if not data[n]
-    ]
-    if absent:
-        return conclude(absent, threshold, recorder.evidence(context, []), "")
+    data = range_data(recorder, context, threshold, queries, params.by, ("limit", "working_set"), _HINT)
+    if isinstance(data, Finding):
+        return data
     checks: list[Check] = []
     figures: list[Figure] = []
     for key in sorted(set(data["limit"]) | set(data["working_set"])):

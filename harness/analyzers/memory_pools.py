@@ -21,16 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude
-from harness.analyzers.resources import (
-    COMPOSE_SERVICE,
-    Grouped,
-    grouped,
-    mib,
-    missing_check,
-    resolution_check,
-    vector,
-    when,
-)
+from harness.analyzers.resources import COMPOSE_SERVICE, Grouped, mib, range_data, vector, when
 from harness.lint.config import DEFAULT_POOLS
 from harness.lint.units import parse_bytes
 from harness.metrics.port import Sample
@@ -108,14 +99,11 @@ def describe(p: MemoryPoolsParams) -> str:
 def run(context: AnalysisContext, params: MemoryPoolsParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
-    query = params.query()
-    containers = grouped(recorder, context, query, params.by)
-    if not containers:
-        missing = missing_check(query, context.window, "is the container exporter scraped?")
-        return conclude([missing], threshold, recorder.evidence(context, []), "")
+    hint = "is the container exporter scraped?"
+    data = range_data(recorder, context, threshold, {"usage": params.query()}, params.by, ("usage",), hint)
+    if isinstance(data, Finding):
+        return data
+    containers = data["usage"]
     budgets = params.budget_bytes()
     members, checks = _assign(containers, params, budgets)
     figures: list[Figure] = []

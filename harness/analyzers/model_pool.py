@@ -30,10 +30,9 @@ from harness.analyzers.resources import (
     OOM_EVENTS,
     grouped,
     mib,
-    missing_check,
     oom_check,
     peak,
-    resolution_check,
+    range_data,
     rises,
     vector,
     when,
@@ -87,15 +86,13 @@ def describe(p: ModelPoolParams) -> str:
 def run(context: AnalysisContext, params: ModelPoolParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
     by = context.group_by(params.by)
     queries = params.queries(by)
-    data = {name: grouped(recorder, context, q, by) for name, q in queries.items() if name != "oom"}
-    if not data["usage"]:
-        missing = missing_check(queries["usage"], context.window, "does the selector match the pools?")
-        return conclude([missing], threshold, recorder.evidence(context, []), "")
+    own = {name: q for name, q in queries.items() if name != "oom"}
+    hint = "does the selector match the pools?"
+    data = range_data(recorder, context, threshold, own, by, ("usage",), hint)
+    if isinstance(data, Finding):
+        return data
     ooms = grouped(recorder, context, queries["oom"], (params.container_label,)) if "oom" in queries else {}
     checks: list[Check] = []
     figures: list[Figure] = []

@@ -21,15 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude
-from harness.analyzers.resources import (
-    COMPOSE_SERVICE,
-    at_most,
-    grouped,
-    peak,
-    resolution_check,
-    rises,
-    vector,
-)
+from harness.analyzers.resources import COMPOSE_SERVICE, at_most, peak, range_data, rises, vector
 from harness.metrics.port import Sample
 from harness.verdict import Check, Figure, Finding
 from harness.windows import Seconds, Window
@@ -96,11 +88,11 @@ def describe(p: OllamaLimitsParams) -> str:
 def run(context: AnalysisContext, params: OllamaLimitsParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context, timing=params.cpu_rate_range / 2)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
     queries = params.queries(context.service_label)
-    data: Series = {name: grouped(recorder, context, q, ()).get((), ()) for name, q in queries.items()}
+    answers = range_data(recorder, context, threshold, queries, (), timing=params.cpu_rate_range / 2)
+    if isinstance(answers, Finding):
+        return answers
+    data: Series = {name: groups.get((), ()) for name, groups in answers.items()}
     p, window, name = params, context.window, params.service
     checks = [
         at_most(f"{name} num_parallel", data["num_parallel"], p.max_parallel, window, "reported parallelism"),

@@ -10,13 +10,13 @@ docker label becomes ``container_label_<key>``, so the compose service is
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from harness.analyzers.base import AnalysisContext, Recorder, selector
+from harness.analyzers.base import AnalysisContext, Recorder, conclude, selector
 from harness.metrics.port import Labels, Sample
 from harness.metrics.resolution import scrape_guard
-from harness.verdict import Check
+from harness.verdict import Check, Finding
 from harness.windows import Window
 
 COMPOSE_SERVICE = "container_label_com_docker_compose_service"
@@ -48,6 +48,33 @@ def resolution_check(context: AnalysisContext, timing: float | None = None) -> C
 def missing_check(query: str, window: Window, hint: str = "") -> Check:
     detail = f"no series for {query} in window '{window.name}'" + (f": {hint}" if hint else "")
     return Check("data", "error", detail)
+
+
+def unjudged(recorder: Recorder, context: AnalysisContext, threshold: str, checks: list[Check]) -> Finding:
+    """The finding when the window cannot be judged: ``checks`` say why, the evidence names the queries
+    asked so far and no figure."""
+    return conclude(checks, threshold, recorder.evidence(context, []), "")
+
+
+def range_data(
+    recorder: Recorder,
+    context: AnalysisContext,
+    threshold: str,
+    queries: Mapping[str, str],
+    by: Sequence[str],
+    required: Sequence[str] = (),
+    hint: str = "",
+    timing: float | None = None,
+) -> dict[str, Grouped] | Finding:
+    """Each query's samples per group of ``by`` (see ``grouped``), or the ``error`` finding that says why
+    they cannot be judged: too few scrapes in the window (``resolution_check``, asking nothing), or no
+    series for a ``required`` query (``missing_check`` with ``hint``)."""
+    guard = resolution_check(context, timing)
+    if guard:
+        return unjudged(recorder, context, threshold, [guard])
+    data = {name: grouped(recorder, context, query, by) for name, query in queries.items()}
+    absent = [missing_check(queries[name], context.window, hint) for name in required if not data[name]]
+    return unjudged(recorder, context, threshold, absent) if absent else data
 
 
 def peak(samples: Sequence[Sample]) -> Sample:

@@ -20,15 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude
-from harness.analyzers.resources import (
-    COMPOSE_SERVICE,
-    grouped,
-    missing_check,
-    resolution_check,
-    rises,
-    vector,
-    when,
-)
+from harness.analyzers.resources import COMPOSE_SERVICE, range_data, rises, vector, when
 from harness.metrics.counters import value_at
 from harness.metrics.port import Sample
 from harness.verdict import Check, Figure, Finding, Status
@@ -85,16 +77,11 @@ def describe(p: RestartLimitParams) -> str:
 def run(context: AnalysisContext, params: RestartLimitParams) -> Finding:
     recorder = Recorder(context.source)
     threshold = describe(params)
-    guard = resolution_check(context)
-    if guard:
-        return conclude([guard], threshold, recorder.evidence(context, []), "")
     queries = params.queries()
-    data = {
-        name: grouped(recorder, context, query, (params.container_label,)) for name, query in queries.items()
-    }
-    absent = [missing_check(queries[n], context.window, HINT) for n in ("restarts", "exits") if not data[n]]
-    if absent:
-        return conclude(absent, threshold, recorder.evidence(context, []), "")
+    by = (params.container_label,)
+    data = range_data(recorder, context, threshold, queries, by, ("restarts", "exits"), HINT)
+    if isinstance(data, Finding):
+        return data
     checks: list[Check] = []
     figures: list[Figure] = []
     for key in sorted(data["restarts"]):
