@@ -6,37 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from catalogue_synth import OneFault
 
-from harness.catalogue import load_catalogue, parse_text
-from harness.errors import InputError
+from harness.catalogue import load_catalogue
 from harness.pytest_plugin import fault_family
 
 ROOT = Path(__file__).resolve().parents[3]
 
-TEMPLATE = """\
-version: 1
-scenarios:
-  burst:
-    fault: {FAULT}
-objectives:
-  - id: limits
-    rule: "12.1"
-    scenarios: all
-    window: whole
-    analyzer: {name: ollama_limits}
-"""
-
-
-def parse(fault: str):
-    return parse_text(TEMPLATE.replace("{FAULT}", fault), "slas.yaml")
+CATALOGUE = OneFault("burst", "12.1", "analyzer: {name: ollama_limits}")
+parse = CATALOGUE.parse
 
 
 def error_of(fault: str) -> str:
-    with pytest.raises(InputError) as caught:
-        parse(fault)
-    message = str(caught.value)
-    assert "\n" not in message and message.startswith("slas.yaml:4")
-    return message
+    return CATALOGUE.error_of(fault, "slas.yaml:4")
 
 
 def test_ollama_load_reads_its_bounds_and_models() -> None:

@@ -4,28 +4,17 @@ caused from outside can have refused in one line naming the field."""
 from __future__ import annotations
 
 import pytest
+from catalogue_synth import OneFault
 
-from harness.catalogue import parse_text
-from harness.errors import InputError
 from harness.pytest_plugin import fault_family
 
-TEMPLATE = """\
-version: 1
-scenarios:
-  lifecycle:
-    fault: {FAULT}
-objectives:
-  - id: up
-    rule: "2.3"
-    scenarios: all
-    window: whole
-    promql: {query: 'up', comparator: '>=', threshold: 1}
-"""
+CATALOGUE = OneFault(
+    "lifecycle", "2.3", "promql: {query: 'up', comparator: '>=', threshold: 1}", objective="up"
+)
 
 
 def fault_of(text: str):
-    catalogue = parse_text(TEMPLATE.replace("{FAULT}", text), "slas.yaml")
-    return catalogue.scenarios[0].fault
+    return CATALOGUE.parse(text).scenarios[0].fault
 
 
 def test_the_lifecycle_kinds_and_their_attributes() -> None:
@@ -37,7 +26,7 @@ def test_the_lifecycle_kinds_and_their_attributes() -> None:
 
 @pytest.mark.parametrize("kind", ["crash_loop", "sigterm", "idle"])
 def test_the_lifecycle_suite_runs_them(kind: str) -> None:
-    catalogue = parse_text(TEMPLATE.replace("{FAULT}", f"{{kind: {kind}, target: agent}}"), "slas.yaml")
+    catalogue = CATALOGUE.parse(f"{{kind: {kind}, target: agent}}")
     assert fault_family(catalogue.scenarios[0]) == "lifecycle"
 
 
@@ -50,7 +39,5 @@ def test_the_lifecycle_suite_runs_them(kind: str) -> None:
     ],
 )
 def test_a_bad_lifecycle_fault_names_its_field(fault: str, field: str, says: str) -> None:
-    with pytest.raises(InputError) as caught:
-        fault_of(fault)
-    message = str(caught.value)
-    assert "\n" not in message and message.startswith("slas.yaml:4") and field in message and says in message
+    message = CATALOGUE.error_of(fault, "slas.yaml:4")
+    assert field in message and says in message

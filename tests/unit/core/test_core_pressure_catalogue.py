@@ -6,35 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from catalogue_synth import OneFault
 
-from harness.catalogue import parse_text
 from harness.cli import main
-from harness.errors import InputError
 
-TEMPLATE = """\
-version: 1
-scenarios:
-  pressed:
-    fault: {FAULT}
-objectives:
-  - id: limits
-    rule: "1.1"
-    scenarios: all
-    window: whole
-    analyzer: {name: memory_limits}
-"""
-
-
-def parse(fault: str):
-    return parse_text(TEMPLATE.replace("{FAULT}", fault), "slas.yaml")
+CATALOGUE = OneFault("pressed", "1.1", "analyzer: {name: memory_limits}")
+parse = CATALOGUE.parse
 
 
 def error_of(fault: str) -> str:
-    with pytest.raises(InputError) as caught:
-        parse(fault)
-    message = str(caught.value)
-    assert "\n" not in message and message.startswith("slas.yaml:4: scenarios.pressed.fault")
-    return message
+    return CATALOGUE.error_of(fault, "slas.yaml:4: scenarios.pressed.fault")
 
 
 @pytest.mark.parametrize(
@@ -109,7 +90,7 @@ def test_a_wrong_pressure_attribute_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "slas.yaml"
-    bad.write_text(TEMPLATE.replace("{FAULT}", "{kind: cpu_pressure, target: a, load: 0}"))
+    bad.write_text(CATALOGUE.text("{kind: cpu_pressure, target: a, load: 0}"))
     assert main(["slas", "--slas", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err == f"harness slas: {bad}:4: scenarios.pressed.fault.load: 0 is outside 1..100 for load\n"
