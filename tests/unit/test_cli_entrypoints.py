@@ -13,18 +13,15 @@ import json
 import socket
 import subprocess
 import sys
-import threading
 import types
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from harness.cli import COMMANDS, build_parser, main
 from harness.metrics.fake import FakeMetricsSource
-from harness.windows import Window
+from harness.metrics.fake_api import serve_prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = str(ROOT / "stack" / "compose.yml")
@@ -67,59 +64,12 @@ def dead_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class _PrometheusApi(BaseHTTPRequestHandler):
-    """The three endpoints PrometheusSource reads, answering from a FakeMetricsSource."""
-
-    fake: FakeMetricsSource
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        q = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path == "/api/v1/targets":
-            data: object = {"activeTargets": [{"labels": {"job": "up"}, "scrapeInterval": "1s"}]}
-        elif url.path == "/api/v1/query":
-            answer = self.fake.instant(q["query"], float(q["time"]))
-            data = {
-                "resultType": "vector",
-                "result": [
-                    {"metric": dict(s.labels), "value": [s.samples[0].t, str(s.samples[0].value)]}
-                    for s in answer
-                ],
-            }
-        else:
-            answer = self.fake.range(
-                q["query"], Window("w", float(q["start"]), float(q["end"])), float(q["step"])
-            )
-            data = {
-                "resultType": "matrix",
-                "result": [
-                    {"metric": dict(s.labels), "values": [[p.t, str(p.value)] for p in s.samples]}
-                    for s in answer
-                ],
-            }
-        body = json.dumps({"status": "success", "data": data}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def prometheus() -> Iterator[tuple[str, FakeMetricsSource]]:
     """A fake Prometheus on loopback: its URL, and the fake whose series it answers with."""
     fake = FakeMetricsSource()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), type("Api", (_PrometheusApi,), {"fake": fake}))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", fake
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve_prometheus(fake, (("up", "1s"),)) as api:
+        yield api.url, fake
 
 
 @pytest.fixture

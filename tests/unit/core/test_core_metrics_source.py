@@ -3,17 +3,14 @@ Prometheus' HTTP API on loopback, answering from the same fake), and error trans
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from harness.errors import MeasurementError
 from harness.metrics.fake import FakeMetricsSource
+from harness.metrics.fake_api import FakePrometheusApi, serve_prometheus
 from harness.metrics.port import MetricsSource, labels_of
 from harness.metrics.prometheus import PrometheusSource, parse_prometheus_duration
 from harness.windows import Window
@@ -31,78 +28,14 @@ def loaded_fake() -> FakeMetricsSource:
     return fake
 
 
-def _number(value: float) -> str:
-    return "NaN" if value != value else repr(value)
-
-
-class _Stub(BaseHTTPRequestHandler):
-    fake: FakeMetricsSource
-    mode = "ok"
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _send(self, status: int, body: object) -> None:
-        data = (body if isinstance(body, str) else json.dumps(body)).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        args = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if self.mode == "500":
-            return self._send(500, {"status": "error", "error": "boom"})
-        if self.mode == "garbage":
-            return self._send(200, "<html>not prometheus</html>")
-        if url.path == "/api/v1/targets":
-            return self._send(
-                200,
-                {
-                    "status": "success",
-                    "data": {
-                        "activeTargets": [
-                            {"labels": {"job": "agent"}, "scrapeInterval": "1s"},
-                            {"labels": {"job": "slow"}, "scrapeInterval": "1m30s"},
-                        ],
-                        "droppedTargets": [],
-                    },
-                },
-            )
-        if url.path == "/api/v1/query":
-            result = [
-                {"metric": dict(s.labels), "value": [s.samples[0].t, _number(s.samples[0].value)]}
-                for s in self.fake.instant(args["query"], float(args["time"]))
-            ]
-            return self._send(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
-        if url.path == "/api/v1/query_range":
-            window = Window("w", float(args["start"]), float(args["end"]))
-            result = [
-                {"metric": dict(s.labels), "values": [[p.t, _number(p.value)] for p in s.samples]}
-                for s in self.fake.range(args["query"], window, float(args["step"]))
-            ]
-            return self._send(200, {"status": "success", "data": {"resultType": "matrix", "result": result}})
-        return self._send(404, {"status": "error"})
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[type[_Stub]]:
-    handler = type("Handler", (_Stub,), {"fake": loaded_fake(), "mode": "ok"})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    handler.url = f"http://127.0.0.1:{httpd.server_address[1]}"  # type: ignore[attr-defined]
-    try:
+def server() -> Iterator[type[FakePrometheusApi]]:
+    with serve_prometheus(loaded_fake(), (("agent", "1s"), ("slow", "1m30s"))) as handler:
         yield handler
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.fixture
-def stub(server: type[_Stub]) -> Iterator[type[_Stub]]:
+def stub(server: type[FakePrometheusApi]) -> Iterator[type[FakePrometheusApi]]:
     server.mode = "ok"
     yield server
     server.mode = "ok"
