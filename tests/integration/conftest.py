@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,23 @@ def reference_stack() -> Iterator[tuple[Stack, list[PhaseTiming]]]:
         yield stack, timings
     finally:
         stack.down()
+
+
+@contextmanager
+def _throwaway_stack(fixture: Path, project: str) -> Iterator[Stack]:
+    """A small compose fixture as ``project``: leftovers removed first, up until the block ends, then down,
+    failing if anything was left behind."""
+    running = Stack.from_files([fixture], project)
+    running.down(timeout=1)
+    try:
+        running.up(health_timeout=60)
+        yield running
+    finally:
+        left = running.down(timeout=1)
+        assert not left, f"left behind: {left}"
+
+
+@pytest.fixture(scope="session")
+def throwaway_stack() -> Callable[[Path, str], AbstractContextManager[Stack]]:
+    """_throwaway_stack, for modules that bring up their own fixture project."""
+    return _throwaway_stack

@@ -9,7 +9,8 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -29,15 +30,9 @@ NO_PROXY = "http://127.0.0.1:9"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack.from_files([FIXTURE], PROJECT)
-    running.down(timeout=1)
-    try:
-        running.up(health_timeout=60)
+def stack(throwaway_stack: Callable[[Path, str], AbstractContextManager[Stack]]) -> Iterator[Stack]:
+    with throwaway_stack(FIXTURE, PROJECT) as running:
         yield running
-    finally:
-        left = running.down(timeout=1)
-        assert not left, f"left behind: {left}"
 
 
 def attrs(stack: Stack, service: str) -> dict:
