@@ -16,6 +16,8 @@ from harness.state import ProjectLock, StackBusy, journal_path
 
 def run_clean(monkeypatch: pytest.MonkeyPatch, stack: FakeStack, *argv: str) -> int:
     monkeypatch.setattr(clean, "open_stack", lambda args: (stack, SimpleNamespace(name="demo")))
+    # slas.yaml names the reference stack's Pushgateway: a unit test must never sweep a live run's groups.
+    monkeypatch.setattr(clean, "delete_stale_groups", lambda url, job: ())
     parser = argparse.ArgumentParser()
     clean.add_arguments(parser)
     return clean.run(parser.parse_args(list(argv)))
