@@ -8,22 +8,13 @@ gone) does not hold: a safeguard must not abort on missing data, and the judge r
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from harness.analyzers.promql import decide_threshold
 from harness.catalogue.abort import AbortCondition
 from harness.errors import MeasurementError
 from harness.metrics.port import MetricsSource
-
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 class ScenarioAborted(Exception):
@@ -81,9 +72,9 @@ class Safeguard:
             series = self.source.instant(condition.query, now)
         except MeasurementError:
             return None
-        compare = _COMPARE[condition.comparator]
         values = [s.samples[-1].value for s in series if s.samples and math.isfinite(s.samples[-1].value)]
-        meeting = [v for v in values if compare(v, condition.threshold)]
+        threshold = (condition.threshold,)
+        meeting = [v for v in values if decide_threshold(condition.comparator, threshold, v, v)]
         if not meeting:
             return None
         return f"measured {max(meeting, key=abs):g} {condition.comparator} {condition.threshold:g}"
