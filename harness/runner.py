@@ -88,7 +88,7 @@ class Runner:
         safeguard = Safeguard(scenario.abort, self.source)
         # The load stops when the block ends; its own time bound (duration + the driver's slack) is a backstop.
         with running(self.load, scenario.load, total, f"{self.run_id}-{scenario.name}") as load:
-            hold = _Hold(self, scenario, clock.start(), total, load.progress, safeguard)
+            hold = _Hold(self.progress, scenario, clock.start(), total, load.progress, safeguard)
             try:
                 self._play(scenario, clock, hold, steps)
             except ScenarioAborted as exc:  # the fault was reverted on the way out of applied()
@@ -174,7 +174,7 @@ class _Hold:
     """Lets a window run its course, saying how it goes every few seconds and, when guarded, polling the
     scenario's abort conditions every second."""
 
-    runner: Runner
+    reporter: Progress
     scenario: Scenario
     origin: float
     total: float
@@ -192,5 +192,4 @@ class _Hold:
             if time.monotonic() - said >= PROGRESS_EVERY_S or time.monotonic() >= deadline:
                 said = time.monotonic()
                 elapsed = time.time() - self.origin
-                line = self.runner.progress.line
-                line(self.scenario.name, phase, elapsed, self.total, fault, self.progress())
+                self.reporter.line(self.scenario.name, phase, elapsed, self.total, fault, self.progress())
