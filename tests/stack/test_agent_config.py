@@ -21,7 +21,7 @@ def test_defaults_match_the_contract() -> None:
     assert cfg.state_dir == "/var/lib/agent"
     assert cfg.sigterm_handling == "graceful"
     assert cfg.state_restore and cfg.hibernate_release and cfg.shutdown_delay_s == 0.0
-    assert cfg.task_delay_s == 0.0
+    assert cfg.task_delay_s == 0.0 and cfg.health_delay_s == 0.0
     assert (cfg.ollama_model, cfg.ollama_num_predict) == ("tinyllama", 8)
     assert not cfg.queue_consume
 
@@ -41,9 +41,10 @@ def test_mutant_knobs() -> None:
             "HIBERNATE_RELEASE": "false",
             "SHUTDOWN_DELAY_S": "30",
             "TASK_DELAY_MS": "50",
+            "HEALTH_DELAY_MS": "1200",
         }
     )
-    assert cfg.task_delay_s == 0.05
+    assert cfg.task_delay_s == 0.05 and cfg.health_delay_s == 1.2
     assert not cfg.state_restore and not cfg.hibernate_release and cfg.shutdown_delay_s == 30.0
     assert not cfg.breaker_enabled and not cfg.fallback_enabled and not cfg.model_pool_evict
     assert cfg.breaker_failure_threshold == 10 and cfg.breaker_reset_timeout_s == 60.0

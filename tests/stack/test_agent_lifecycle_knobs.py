@@ -81,3 +81,24 @@ def test_hibernation_releases_the_model_pool_unless_told_not_to(
             time.sleep(0.2)
         assert metric(running.base, "agent_hibernating") == 1
         assert (metric(running.base, "agent_model_pool_bytes") > 0) is kept
+
+
+def test_a_health_delay_slows_health_and_its_histogram(tmp_path: Path) -> None:
+    """HEALTH_DELAY_MS (mutant slow-health) is seen where health-latency reads it: the server's histogram."""
+    environment = {"BIND_HOST": "127.0.0.1", "STATE_DIR": str(tmp_path), "HEALTH_DELAY_MS": "400"}
+    with service("agent", free_port(), **environment) as running:
+        running.wait_healthy()  # polls with a 1 s timeout: 400 ms still answers
+        started = time.monotonic()
+        assert httpx.get(f"{running.base}/health", timeout=5).status_code == 200
+        assert time.monotonic() - started >= 0.4
+        text = httpx.get(f"{running.base}/metrics", timeout=5).text
+        quick = re.search(
+            r'^http_request_duration_seconds_bucket\{le="0\.25",method="GET",path="/health"\} (\S+)$',
+            text,
+            re.M,
+        )
+        total = re.search(
+            r'^http_request_duration_seconds_count\{method="GET",path="/health"\} (\S+)$', text, re.M
+        )
+        assert quick and total, "no /health histogram"
+        assert float(quick.group(1)) == 0 and float(total.group(1)) >= 2

@@ -239,6 +239,8 @@ class Agent:
                 self._semaphore.release()
 
     async def health(self, request: web.Request) -> web.Response:
+        if self.cfg.health_delay_s:
+            await asyncio.sleep(self.cfg.health_delay_s)
         states = {name: b.state.label for name, b in self.breakers.items()}
         degraded = any(state != State.CLOSED.label for state in states.values()) or bool(self.buffer)
         return web.json_response(

@@ -53,6 +53,8 @@ class Config:
     shutdown_delay_s: float = 0.0
     task_delay_s: float = 0.0
     """Extra time each task takes (TASK_DELAY_MS): a drift under every threshold (mutant latency-plus-30)."""
+    health_delay_s: float = 0.0
+    """Time /health waits before it answers (HEALTH_DELAY_MS): rule 8.1's < 1 s broken (mutant slow-health)."""
     ollama_model: str = "tinyllama"
     ollama_num_predict: int = 8
     queue_consume: bool = False
@@ -96,6 +98,7 @@ class Config:
             hibernate_release=r.boolean("HIBERNATE_RELEASE", True),
             shutdown_delay_s=r.number("SHUTDOWN_DELAY_S", 0.0, minimum=0.0),
             task_delay_s=r.number("TASK_DELAY_MS", 0.0, minimum=0.0) / 1000.0,
+            health_delay_s=r.number("HEALTH_DELAY_MS", 0.0, minimum=0.0) / 1000.0,
             ollama_model=r.text("OLLAMA_MODEL", "tinyllama") or "tinyllama",
             ollama_num_predict=r.integer("OLLAMA_NUM_PREDICT", 8, minimum=1),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),
