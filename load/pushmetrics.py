@@ -5,12 +5,17 @@ Series (the contract of issue 5; the Pushgateway group is job="locust", instance
     locust_request_duration_seconds{name,method}           histogram, every response and every error
     locust_requests_total{name,method,outcome}             outcome "success" or "failure"
     locust_rate_limited_total{name,method}                 the 429 answers (also counted as failures)
+    locust_request_failures_total{name,method,kind}        each failure by kind: "refused" (never taken),
+                                                           "lost" (taken, no proper answer), "rejected"
+                                                           (a 4xx of the service's own): see failures.py
     locust_users                                           users running
 
 A request is a failure exactly when Locust counts it as one (an exception in its request event): with
 the default FastHttpUser that is every transport error, timeout and status >= 400. So Prometheus and
 Locust's own statistics agree. A 429 is a failure too (the client was not served) and is counted again
 in locust_rate_limited_total, so a judge can tell the gateway's rate limit from a broken service.
+Every failure is counted once more by its kind in locust_request_failures_total (they sum to the failures),
+so graceful_shutdown can tell "refused while down" from "lost after accepted".
 
 Free of Locust and gevent so the unit tests can import it; the locustfile wires it to Locust's events.
 """
@@ -23,6 +28,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from failures import FAILURE_KINDS, failure_kind
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, push_to_gateway
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60)
@@ -50,6 +56,12 @@ class ClientMetrics:
         self.rate_limited = Counter(
             "locust_rate_limited", "Requests answered 429", ["name", "method"], registry=self.registry
         )
+        self.failures = Counter(
+            "locust_request_failures",
+            "Failed requests by kind: refused (never taken), lost (taken, no proper answer), rejected (4xx)",
+            ["name", "method", "kind"],
+            registry=self.registry,
+        )
         self.users = Gauge("locust_users", "Locust users running", registry=self.registry)
 
     def on_request(
@@ -68,6 +80,9 @@ class ClientMetrics:
         # not "no data".
         success, failure = (self.requests.labels(name, request_type, o) for o in ("success", "failure"))
         (failure if exception is not None else success).inc()
+        kinds = {kind: self.failures.labels(name, request_type, kind) for kind in FAILURE_KINDS}
+        if exception is not None:
+            kinds[failure_kind(exception, response)].inc()
         rate_limited = self.rate_limited.labels(name, request_type)
         if getattr(response, "status_code", None) == RATE_LIMITED:
             rate_limited.inc()
