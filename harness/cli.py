@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import NoReturn
 
 from harness.errors import HarnessError
+from harness.remote import ALLOW_DEST, guard_engine
 
 # command name -> (module implementing it, one-line help for the command list)
 COMMANDS = {
@@ -116,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(argv).parse_args(argv)
     try:
+        if hasattr(args, ALLOW_DEST):  # a command that drives the engine: judged before it connects
+            guard_engine(args)
         return int(_command_module(args.command).run(args))
     except HarnessError as exc:
         print(f"harness {args.command}: {exc}", file=sys.stderr)

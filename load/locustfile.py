@@ -29,6 +29,8 @@ Options (command line, or the environment variable named):
     --pushgateway-url / PUSHGATEWAY_URL push client metrics there every second and at test stop
     --load-run-id / LOAD_RUN_ID         the Pushgateway grouping key instance=<run id>
     --progress-file / LOAD_PROGRESS_FILE  JSON progress written every second (for the harness)
+    LOAD_REMOTE_HOST                    the one non-loopback host let through (the harness sets it
+                                        only for slas.yaml's gateway under --allow-remote-engine)
     LOAD_PARENT_PID                     quit (as on SIGTERM) within a second or two of that process
                                         ceasing to be this one's parent (see parentwatch.py)
 
@@ -52,7 +54,7 @@ from locust.env import Environment
 from locust.exception import StopUser
 from locust.runners import LocalRunner
 from locust.user.wait_time import constant_throughput
-from loopback import loopback_refusal
+from loopback import REMOTE_HOST_ENV, loopback_refusal
 from parentwatch import POLL_S, expected_parent, orphaned
 from prometheus_client import disable_created_metrics
 from pushmetrics import ClientMetrics, Progress, RateMeter, Reporter
@@ -68,7 +70,7 @@ class GatewayUser(FastHttpUser):
 
     def on_start(self) -> None:
         # The web UI can change the host after init: refuse it here too.
-        refusal = loopback_refusal(self.host)
+        refusal = loopback_refusal(self.host, os.environ.get(REMOTE_HOST_ENV, ""))
         if refusal:
             log.error("refusing to load %s: %s", self.host, refusal)
             raise StopUser()
@@ -137,7 +139,7 @@ def _init(environment: Environment, **_: object) -> None:
     options = environment.parsed_options
     if options is None:  # an Environment built in code, not by the locust command: nothing to configure
         return
-    refusal = loopback_refusal(environment.host)
+    refusal = loopback_refusal(environment.host, os.environ.get(REMOTE_HOST_ENV, ""))
     if refusal:
         _exit_with(f"refusing host {environment.host}: {refusal}")
     if options.load_rate <= 0 or options.request_timeout <= 0:

@@ -6,10 +6,14 @@ import ipaddress
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = ("localhost",)
+REMOTE_HOST_ENV = "LOAD_REMOTE_HOST"
+"""The one non-loopback target allowed: the harness sets it only for a gateway slas.yaml names, and only
+under --allow-remote-engine."""
 
 
-def loopback_refusal(url: str | None) -> str | None:
-    """Why ``url`` is not an allowed load target (None when it is: http(s) to a loopback address)."""
+def loopback_refusal(url: str | None, allowed_remote: str = "") -> str | None:
+    """Why ``url`` is not an allowed load target (None when it is: http(s) to a loopback address, or
+    exactly ``allowed_remote``)."""
     if not url:
         return "no host given"
     try:
@@ -19,7 +23,7 @@ def loopback_refusal(url: str | None) -> str | None:
         return f"{url!r} is not a URL ({exc})"
     if parts.scheme not in ("http", "https") or not hostname:
         return f"{url!r} is not an http(s) URL with a host"
-    if hostname in LOOPBACK_NAMES:
+    if hostname in LOOPBACK_NAMES or (allowed_remote and url == allowed_remote):
         return None
     try:
         loopback = ipaddress.ip_address(hostname).is_loopback

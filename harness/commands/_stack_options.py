@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from harness.compose import Project
+from harness.remote import add_engine_options
 from harness.stack import DEFAULT_STACK, Stack
 
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -25,6 +26,7 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
         type=_project_name,
         help="Compose project name (default: as Compose chooses it)",
     )
+    add_engine_options(parser)
 
 
 def _project_name(text: str) -> str:

@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         argv.append("--keep-stack")
     if args.history:
         argv += ["--history", args.history]
+    if args.allow_remote_engine:
+        argv.append("--allow-remote-engine")
     # The plugin sets the session's exit status to the SLA verdict's exit code.
     passthrough = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
     return int(pytest.main([*argv, "-p", "harness.pytest_plugin", "-p", "no:cacheprovider", *passthrough]))

@@ -40,8 +40,9 @@ def check_run_id(run_id: str) -> None:
         raise LoadError(f"run id {run_id!r}: use 1-128 of letters, digits, '.', '_', '-'")
 
 
-def check_loopback(url: str) -> None:
-    """LoadError unless ``url`` is http(s) to 127.0.0.0/8, ::1 or localhost."""
+def check_loopback(url: str, remote_allowed: bool = False) -> None:
+    """LoadError unless ``url`` is http(s) to 127.0.0.0/8, ::1 or localhost (any host when
+    ``remote_allowed``: --allow-remote-engine and a gateway slas.yaml names)."""
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
@@ -49,7 +50,7 @@ def check_loopback(url: str) -> None:
         raise LoadError(f"load host {url!r} is not a URL ({exc})") from exc
     if parts.scheme not in ("http", "https") or not hostname:
         raise LoadError(f"load host {url!r} is not an http(s) URL with a host")
-    if hostname == "localhost":
+    if hostname == "localhost" or remote_allowed:
         return
     try:
         if ipaddress.ip_address(hostname).is_loopback:

@@ -59,6 +59,8 @@ class LocustSettings:
     scrape_delay: float = 2.0
     """After the final push, before deleting the group: Prometheus scrapes it at least once more."""
     command: tuple[str, ...] = field(default=(sys.executable, "-m", "locust"))
+    allow_remote_host: bool = False
+    """--allow-remote-engine: ``host`` (slas.yaml's gateway) may be other than loopback."""
 
 
 def build_command(settings: LocustSettings, level: LoadLevel, duration: float) -> list[str]:
@@ -99,6 +101,8 @@ def build_env(
         LOAD_PROGRESS_FILE=str(progress),
         PUSHGATEWAY_URL=settings.pushgateway_url,
     )
+    if settings.allow_remote_host:  # the locustfile's own loopback check lets exactly this host through
+        env["LOAD_REMOTE_HOST"] = settings.host
     return env
 
 
@@ -151,7 +155,7 @@ class LocustLoad:
         self._proc, self._run_dir, self._summary = None, None, None
         check_level(level, duration, self.settings.bounds)
         check_run_id(run_id)
-        check_loopback(self.settings.host)
+        check_loopback(self.settings.host, self.settings.allow_remote_host)
         run_dir = self.settings.workdir / run_id
         run_dir.mkdir(parents=True, exist_ok=True)
         progress = run_dir / PROGRESS_NAME
