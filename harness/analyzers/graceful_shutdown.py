@@ -11,10 +11,11 @@ For the service (``service``, default the faulted one), over the timeline up to 
 3. after the start, the state restored (``restored_metric`` 1 at the last scrape of the fault window);
 4. that state saved at this stop: the restored state's save time (``saved_at_metric``) is not before the
    stop signal (a state from an earlier periodic save does not count). ``saved_at_metric: ""`` for a
-   service that does not export one: the check is then ``skipped``, and says so.
-
-Not measured here: the client-side split of failures into "refused while down" and "lost after accepted"
-(the load does not classify its failures yet).
+   service that does not export one: the check is then ``skipped``, and says so;
+5. no request the service had accepted lost, from the stop signal to the fault window's end: the load's
+   failures by kind (``failures_metric``, ``locust_request_failures_total{kind}`` from load/failures.py)
+   show no rise of ``kind="lost"``; ``kind="refused"`` (never taken: refused while down) is reported
+   apart and fails nothing. ``failures_metric: ""`` for a load that does not classify: ``skipped``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from harness.analyzers.resources import (
     when,
 )
 from harness.analyzers.restart_limit import from_zero
-from harness.metrics.counters import value_at
+from harness.metrics.counters import increase, value_at
 from harness.metrics.port import Sample
 from harness.verdict import Check, Figure, Finding
 from harness.windows import Seconds, Window
@@ -56,11 +57,16 @@ class GracefulShutdownParams:
     selector: str = ""
     """Extra matchers for the service's own series."""
     container_label: str = COMPOSE_SERVICE
+    failures_metric: str = "locust_request_failures_total"
+    """The load's failed requests by ``kind`` (refused, lost, rejected); empty: not judged."""
+    load_selector: str = 'job="locust"'
+    """Matchers for the load's series (all its requests by default: a loss anywhere counts)."""
 
 
 def describe(p: GracefulShutdownParams) -> str:
     grace = f"{p.grace:g} s" if p.grace is not None else "its grace period"
-    return f"on SIGTERM exits 0 within {grace}, saves its state, restores it on start"
+    lost = ", loses no accepted request" if p.failures_metric else ""
+    return f"on SIGTERM exits 0 within {grace}, saves its state, restores it on start{lost}"
 
 
 def queries(p: GracefulShutdownParams, service: str, service_label: str) -> dict[str, str]:
@@ -75,6 +81,8 @@ def queries(p: GracefulShutdownParams, service: str, service_label: str) -> dict
     }
     if p.saved_at_metric:
         found["saved_at"] = f"max({vector(p.saved_at_metric, own)})"
+    if p.failures_metric:
+        found["failures"] = f"sum by (kind) ({vector(p.failures_metric, p.load_selector)})"
     return found
 
 
@@ -104,8 +112,13 @@ def run(context: AnalysisContext, params: GracefulShutdownParams) -> Finding:
             else Check("exit", "error", f"service {service} did not exit before the fault's end: {HINT}")
         )
         return unjudged(recorder, context, threshold, [check])
-    series = {name: answer[0].finite() if answer else () for name, answer in data.items() if name != "exits"}
-    judge = _Judge(service, series, params, span)
+    by_kind = {s.label("kind"): s.finite() for s in data.get("failures", ())}
+    series = {
+        name: answer[0].finite() if answer else ()
+        for name, answer in data.items()
+        if name not in ("exits", "failures")
+    }
+    judge = _Judge(service, series, by_kind, params, span)
     checks = judge.checks(max(exits, key=lambda item: item[1].t))
     plot = data.get("restored", ())
     return conclude(checks, threshold, recorder.evidence(context, judge.figures, plot=plot), "")
@@ -116,10 +129,11 @@ class _Judge:
         self,
         service: str,
         series: dict[str, tuple[Sample, ...]],
+        failures: dict[str | None, tuple[Sample, ...]],
         params: GracefulShutdownParams,
         span: Window,
     ) -> None:
-        self.service, self.series, self.p, self.span = service, series, params, span
+        self.service, self.series, self.failures, self.p, self.span = service, series, failures, params, span
         self.figures: list[Figure] = []
 
     def checks(self, exit_: tuple[str, Sample]) -> list[Check]:
@@ -132,7 +146,9 @@ class _Judge:
         checks = [self._exit(code, exited, grace), self._within_grace(duration, grace)]
         after = tuple(s for s in self.series["restored"] if s.t > seen)
         checks.append(self._restored(after))
-        checks.append(self._saved(exited - (duration or 0.0), seen))
+        stopped = exited - (duration or 0.0)
+        checks.append(self._saved(stopped, seen))
+        checks.append(self._nothing_lost(stopped))
         return checks
 
     def _exit(self, code: str, at: float, grace: float | None) -> Check:
@@ -182,6 +198,35 @@ class _Judge:
         return Check(
             name, "fail", f"the restored state {saved_when}, before the stop: the stop did not save it"
         )
+
+    def _nothing_lost(self, stopped: float) -> Check:
+        """From the stop signal to the fault window's end: a request refused while the service was down
+        was never its to lose; one it had taken and did not answer was lost."""
+        name = f"{self.service} accepted requests lost"
+        if not self.p.failures_metric:
+            return Check(name, "skipped", "no failures_metric: lost requests are not measured")
+        since = f"from the stop signal ({when(stopped, self.span)}) to the fault window's end"
+        lost_series = self.failures.get("lost", ())
+        lost = increase(lost_series, stopped, self.span.end)
+        if lost is None or not any(stopped < s.t <= self.span.end for s in lost_series):
+            return Check(
+                name,
+                "error",
+                f'no {self.p.failures_metric}{{kind="lost"}} {since}: does the load push its failures '
+                "by kind (load/pushmetrics.py) to endpoints.pushgateway?",
+            )
+        refused = increase(self.failures.get("refused", ()), stopped, self.span.end)
+        self.figures.append(Figure(f"requests_lost[{self.service}]", lost))
+        if refused is not None:
+            self.figures.append(Figure(f"requests_refused[{self.service}]", refused))
+        apart = (
+            f"{refused:g} refused while down (never taken: not a loss)"
+            if refused is not None
+            else "refused while down: not exported"
+        )
+        if lost > 0:
+            return Check(name, "fail", f"{lost:g} lost after they were accepted {since}; {apart}")
+        return Check(name, "pass", f"none lost after accepted {since}; {apart}")
 
 
 ANALYZER = AnalyzerSpec("graceful_shutdown", GracefulShutdownParams, run, describe, needs_fault=True)

@@ -1,6 +1,8 @@
 """graceful_shutdown (rules 6.1, 6.2, 6.4) on synthetic series of a sigterm scenario: exit 0 in the grace
 with the state saved at the stop and restored passes; SIGKILL at the end of the grace, an empty start, a
-state from an earlier save fail; no exit, no fault or too few scrapes is an error, never a pass."""
+state from an earlier save fail; a request lost after it was accepted fails while those refused while it
+was down are reported apart; no exit, no fault, no failure series or too few scrapes is an error, never a
+pass."""
 
 from __future__ import annotations
 
@@ -20,8 +22,12 @@ def scenario(
     restored: float = 1.0,
     saved_at: float = STOP + 0.3,
     params: GracefulShutdownParams | None = None,
+    refused_at: tuple[float, ...] = (STOP + 0.5, STOP + 1.0, STOP + 1.5),
+    lost_at: tuple[float, ...] = (),
+    pushed_until: float = T0 + 136,
 ) -> FakeMetricsSource:
-    """The event follower's and the agent's series, every second over the whole run."""
+    """The event follower's, the agent's and the load's series, every second over the whole run; the load
+    pushes its failures by kind, each kind's counter there (at 0) from its first request on."""
     fake = FakeMetricsSource()
     asked = queries(params or GracefulShutdownParams(), SERVICE, "service")
     exited = STOP + stop_duration
@@ -37,6 +43,14 @@ def scenario(
     fake.put(asked["restored"], {}, [(t, 1.0) for t in old] + [(t, restored) for t in new])
     if "saved_at" in asked:
         fake.put(asked["saved_at"], {}, [(t, T0 - 250.0) for t in old] + [(t, saved_at) for t in new])
+    if "failures" in asked:
+        for kind, events in (("refused", refused_at), ("lost", lost_at), ("rejected", ())):
+            # a failure shows up to a push and a scrape after it happened
+            fake.put(
+                asked["failures"],
+                {"kind": kind},
+                [(t, sum(e + 2 <= t for e in events)) for t in seconds if t <= pushed_until],
+            )
     return fake
 
 
@@ -50,6 +64,35 @@ def test_exit_0_in_the_grace_with_the_state_saved_and_restored_passes() -> None:
     assert finding.status == "pass", finding.reason
     figures = {f.name: f.value for f in finding.measured}  # type: ignore[union-attr]
     assert figures[f"exit_code[{SERVICE}]"] == 0 and figures[f"stop_duration[{SERVICE}]"] == 0.4
+    # the requests refused while it was down fail nothing, and are reported apart
+    assert figures[f"requests_lost[{SERVICE}]"] == 0 and figures[f"requests_refused[{SERVICE}]"] == 3
+    checks = {c.name: c for c in finding.evidence.checks}
+    assert "3 refused while down" in checks[f"{SERVICE} accepted requests lost"].detail
+
+
+def test_a_request_lost_after_it_was_accepted_fails() -> None:
+    finding = judged(scenario(lost_at=(STOP + 0.2, STOP + 0.3)))
+    assert finding.status == "fail"
+    assert f"{SERVICE} accepted requests lost: 2 lost after they were accepted" in finding.reason
+    assert "3 refused while down (never taken: not a loss)" in finding.reason
+
+
+def test_a_loss_before_the_stop_signal_is_not_the_shutdowns() -> None:
+    assert judged(scenario(lost_at=(T0 + 5.0,))).status == "pass"
+
+
+def test_no_failure_series_is_an_error_and_a_load_that_does_not_classify_is_skipped() -> None:
+    params = GracefulShutdownParams(failures_metric="")
+    unclassified = scenario(params=params)  # the same run, without the load's failures by kind
+    finding = judged(unclassified)
+    assert finding.status == "error"
+    assert 'no locust_request_failures_total{kind="lost"}' in finding.reason
+    pushed_before_only = scenario(pushed_until=STOP - 5.0)  # its last count before the stop is no data
+    assert judged(pushed_before_only).status == "error"
+    skipped = judged(unclassified, params)
+    assert skipped.status == "pass"
+    checks = {c.name: c for c in skipped.evidence.checks}
+    assert checks[f"{SERVICE} accepted requests lost"].status == "skipped"
 
 
 def test_sigkill_at_the_end_of_the_grace_fails() -> None:
