@@ -1,0 +1,208 @@
+"""The documentation: the README stays short and points at every page of docs/; the site builds with
+`mkdocs build --strict` (a broken link or anchor, or a page left out of the nav, fails); every heading's
+anchor is the same on GitHub and on the site; docs/rules.md covers every rule section and claims only
+lint rules and analyzers that exist; the schema page is what `harness slas --schema` prints."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.analyzers import ANALYZERS
+from harness.catalogue.schema import catalogue_schema
+from harness.lint.rules import RULES
+from harness.rules import SECTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+MKDOCS_YML = ROOT / "mkdocs.yml"
+
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^(```|~~~)")
+
+
+def pages() -> list[str]:
+    return sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
+
+
+def nav_pages(nav: object) -> list[str]:
+    """Every page the mkdocs nav lists, however nested."""
+    if isinstance(nav, str):
+        return [nav]
+    if isinstance(nav, list):
+        return [page for item in nav for page in nav_pages(item)]
+    if isinstance(nav, dict):
+        return [page for value in nav.values() for page in nav_pages(value)]
+    return []
+
+
+def headings(path: Path) -> list[str]:
+    """The text of every Markdown heading of a file, outside code fences."""
+    found, fence = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if FENCE.match(line.lstrip()):
+            fence = not fence
+        elif not fence and (m := re.match(r"^#{1,6} +(.*?) *#*$", line)):
+            found.append(m.group(1))
+    return found
+
+
+def plain(heading: str) -> str:
+    """A heading as both renderers see its text: code spans and links reduced to their text."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    return text.replace("`", "")
+
+
+def github_slug(heading: str) -> str:
+    """GitHub's anchor: lower case, punctuation other than - and _ dropped, each space a hyphen."""
+    text = plain(heading).strip().lower()
+    text = "".join(c for c in text if c.isalnum() or c in " -_")
+    return text.replace(" ", "-")
+
+
+def mkdocs_slug(heading: str) -> str:
+    """Python-Markdown's toc anchor (the one mkdocs uses)."""
+    text = unicodedata.normalize("NFKD", plain(heading)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def test_the_readme_stays_under_300_lines() -> None:
+    count = len(README.read_text(encoding="utf-8").splitlines())
+    assert count < 300, f"README.md has {count} lines: move detail into docs/ (issue 12: under 300)"
+
+
+def test_every_docs_page_is_in_the_nav_and_linked_from_the_readme() -> None:
+    config = yaml.safe_load(MKDOCS_YML.read_text(encoding="utf-8"))
+    listed = nav_pages(config["nav"])
+    assert sorted(listed) == pages(), "mkdocs.yml's nav must list every page of docs/, and only those"
+    targets = {link.split("#")[0] for link in LINK.findall(README.read_text(encoding="utf-8"))}
+    missing = [page for page in pages() if f"docs/{page}" not in targets]
+    assert not missing, f"pages the README does not link to: {missing}"
+
+
+def test_readme_links_reach_a_file_and_a_heading() -> None:
+    """README.md is read on GitHub, not built by mkdocs: its own links are checked here."""
+    broken = []
+    for link in LINK.findall(README.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:", link):
+            continue
+        path, _, anchor = link.partition("#")
+        target = (ROOT / path) if path else README
+        if not target.exists():
+            broken.append(f"{link}: no such file")
+        elif anchor and target.suffix == ".md" and anchor not in {github_slug(h) for h in headings(target)}:
+            broken.append(f"{link}: no heading with that anchor")
+    assert not broken, broken
+
+
+@pytest.mark.parametrize("page", pages())
+def test_heading_anchors_are_the_same_on_github_and_on_the_site(page: str) -> None:
+    """A link `page.md#anchor` must work both where GitHub renders the file and in the built site."""
+    slugs = []
+    for heading in headings(DOCS / page):
+        assert github_slug(heading) == mkdocs_slug(heading), (
+            f"{page}: heading {heading!r} has the anchor #{github_slug(heading)} on GitHub but "
+            f"#{mkdocs_slug(heading)} on the site: reword it (no ' -x', no '--')"
+        )
+        slugs.append(github_slug(heading))
+    duplicates = sorted({s for s in slugs if slugs.count(s) > 1})
+    assert not duplicates, f"{page}: headings sharing an anchor (GitHub and mkdocs number them differently)"
+
+
+def test_mkdocs_builds_the_site_strictly(tmp_path: Path) -> None:
+    """Through the real mkdocs of this interpreter (the dev extras install it)."""
+    site = tmp_path / "site"
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(MKDOCS_YML)]
+    result = subprocess.run(
+        [*command, "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}{result.stderr}"
+    for page in pages():
+        built = "index.html" if page == "index.md" else page.removesuffix(".md") + "/index.html"
+        assert (site / built).is_file(), f"{page} was not built"
+
+
+def test_the_schema_page_is_what_harness_slas_schema_prints() -> None:
+    shipped = json.loads((DOCS / "slas.schema.json").read_text(encoding="utf-8"))
+    assert shipped == catalogue_schema(), (
+        "docs/slas.schema.json is stale: python -m harness slas --schema > docs/slas.schema.json"
+    )
+
+
+RULES_PAGE = DOCS / "rules.md"
+
+
+def rules_rows() -> dict[str, str]:
+    """docs/rules.md's table rows by their first cell."""
+    rows = {}
+    for line in RULES_PAGE.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and re.match(r"^\d+\.\d+ ", cells[0]):
+            rows[cells[0]] = line
+    return rows
+
+
+def test_the_rules_page_covers_every_section_of_the_rules() -> None:
+    numbers = {n for cell in rules_rows() for n in re.findall(r"\b(\d+\.\d+)\b", cell)}
+    sections = {n for n in SECTIONS if "." in n}
+    assert sections - numbers == set(), (
+        f"sections without a row in docs/rules.md: {sorted(sections - numbers)}"
+    )
+    assert numbers - sections == set(), f"rows naming no section of the rules: {sorted(numbers - sections)}"
+
+
+def test_the_rules_page_claims_exactly_the_lint_rules_that_exist() -> None:
+    text = RULES_PAGE.read_text(encoding="utf-8")
+    claimed = dict(re.findall(r"lint (\d+\.\d+), `(\w+\.check_\w+)`", text))
+    registry = {
+        rule.number: f"{rule.check.__module__.rsplit('.', 1)[1]}.{rule.check.__name__}" for rule in RULES
+    }
+    assert claimed == registry, (
+        "docs/rules.md's static column must name each lint rule and its check as registered"
+    )
+
+
+def test_the_rules_page_names_every_analyzer_and_only_real_ones() -> None:
+    text = RULES_PAGE.read_text(encoding="utf-8")
+    unnamed = [name for name in ANALYZERS if f"`{name}`" not in text]
+    assert not unnamed, f"analyzers docs/rules.md does not place under a rule: {unnamed}"
+    # "`name`, objective `id`" and "`name` with the `fault` fault": the name is an analyzer.
+    claimed = set(re.findall(r"`([a-z_]+)`,? (?:over [^,]*, )?(?:objectives? `|with the `)", text))
+    assert claimed, "the pattern no longer finds the analyzers docs/rules.md names"
+    assert claimed <= set(ANALYZERS), f"not analyzers: {sorted(claimed - set(ANALYZERS))}"
+
+
+def test_the_rules_page_names_only_objectives_and_mutants_that_exist() -> None:
+    text = RULES_PAGE.read_text(encoding="utf-8")
+    catalogue = yaml.safe_load((ROOT / "slas.yaml").read_text(encoding="utf-8"))
+    objectives = {o["id"] for o in catalogue["objectives"]}
+    mutants = {p.stem for p in (ROOT / "stack" / "mutants").glob("*.yml")}
+    named_objectives = set(re.findall(r"objectives? `([a-z0-9-]+)`", text))
+    named_objectives |= set(re.findall(r"\) and `([a-z0-9-]+)` \(", text))
+    assert named_objectives <= objectives, f"no such objective in slas.yaml: {named_objectives - objectives}"
+    analyzer_objectives = {o["id"] for o in catalogue["objectives"]}
+    unplaced = [o for o in analyzer_objectives if f"`{o}`" not in text]
+    assert not unplaced, f"objectives of slas.yaml docs/rules.md does not place under a rule: {unplaced}"
+    named_mutants = {
+        m
+        for group in re.findall(r"[Mm]utants? ((?:`[a-z0-9-]+`(?:, | and )?)+)", text)
+        for m in re.findall(r"`([a-z0-9-]+)`", group)
+    }
+    assert named_mutants == mutants, (
+        f"mutants named but absent: {sorted(named_mutants - mutants)}; "
+        f"mutants not placed under a rule: {sorted(mutants - named_mutants)}"
+    )
