@@ -17,6 +17,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
+from harness.bringup import ContainerStart, PhaseTiming, engine_instant
 from harness.compose import Compose, Project, default_project_name
 from harness.engine import ensure_engine
 from harness.errors import InputError, StackError
@@ -24,20 +25,6 @@ from harness.errors import InputError, StackError
 DEFAULT_STACK = "stack/compose.yml"
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseTiming:
-    """How one phase went; wall-clock times so they compare with Docker's own timestamps."""
-
-    phase: int
-    services: tuple[str, ...]
-    started_at: float
-    healthy_at: float
-
-    @property
-    def seconds(self) -> float:
-        return self.healthy_at - self.started_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +87,20 @@ class Stack:
             started = time.time()
             self.compose.run("up", "-d", "--no-build", *names, timeout=health_timeout + 120)
             self.wait_healthy(names, timeout=health_timeout)
-            timing = PhaseTiming(phase, names, started, time.time())
+            timing = PhaseTiming(phase, names, started, time.time(), self.container_starts(names))
             _say(f"phase {phase}: healthy in {timing.seconds:.1f}s")
             if on_phase:
                 on_phase(timing)
             timings.append(timing)
         return timings
+
+    def container_starts(self, services: tuple[str, ...]) -> tuple[ContainerStart, ...]:
+        """When the engine started each container of these services (every replica counts)."""
+        return tuple(
+            ContainerStart(service, c.name, engine_instant(c.attrs["State"]["StartedAt"]))
+            for service in services
+            for c in self.containers(service, all=False)
+        )
 
     def health(self, service: str) -> str:
         """healthy | unhealthy | starting | running (no healthcheck) | the container's state."""

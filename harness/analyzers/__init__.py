@@ -21,6 +21,7 @@ from harness.analyzers import (
     model_pool,
     no_cascade,
     ollama_limits,
+    phased_deploy,
     promql,
     required_metrics,
     response_time,
@@ -45,6 +46,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             graceful_shutdown.ANALYZER,
             restart_limit.ANALYZER,
             cpu_affinity.ANALYZER,
+            phased_deploy.ANALYZER,
         )
     }
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
+from harness.bringup import BringUp
 from harness.metrics.port import Labels, MetricsSource, Series
 from harness.verdict import Check, Evidence, Figure, Finding, Measured, combine
 from harness.windows import ScenarioTimeline, Window
@@ -38,6 +39,8 @@ class AnalysisContext:
     graph: DependencyGraph = field(default_factory=lambda: MappingProxyType({}))
     service_label: str = "job"
     """The label that names a service in Prometheus (slas.yaml ``defaults.service_label``)."""
+    bring_up: BringUp = ()
+    """How the run brought the stack up, phase by phase (empty: not recorded)."""
 
     def group_by(self, by: tuple[str, ...] | None, *more: str) -> tuple[str, ...]:
         """An analyzer's ``by`` parameter, or by default the service label and ``more``."""

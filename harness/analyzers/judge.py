@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 from harness.analyzers import ANALYZERS, PROMQL
 from harness.analyzers.base import AnalysisContext, DependencyGraph
+from harness.bringup import BringUp
 from harness.catalogue.abort import AbortCondition
 from harness.catalogue.model import Catalogue, Measurement, Objective, Scenario
 from harness.errors import MeasurementError
@@ -26,6 +27,7 @@ def judge_scenario(
     timeline: ScenarioTimeline,
     source: MetricsSource,
     graph: DependencyGraph = _NO_GRAPH,
+    bring_up: BringUp = (),
 ) -> tuple[Verdict, ...]:
     """Every objective of the catalogue that applies to ``scenario``, judged over its timeline."""
     try:
@@ -45,6 +47,7 @@ def judge_scenario(
             defaults.min_scrapes_per_window,
             graph,
             defaults.service_label,
+            bring_up,
         )
         for o in catalogue.objectives_for(scenario.name)
     )
@@ -59,6 +62,7 @@ def judge(
     min_scrapes: int = 4,
     graph: DependencyGraph = _NO_GRAPH,
     service_label: str = "job",
+    bring_up: BringUp = (),
 ) -> Verdict:
     spec = (
         PROMQL if objective.measurement.analyzer == PROMQL.name else ANALYZERS[objective.measurement.analyzer]
@@ -83,7 +87,15 @@ def judge(
     if window.empty:
         return _unmeasured(objective, scenario, timeline, f"window '{window.name}' is empty")
     context = AnalysisContext(
-        source, window, timeline, scrape_interval, min_scrapes, scenario.faulted_service, graph, service_label
+        source,
+        window,
+        timeline,
+        scrape_interval,
+        min_scrapes,
+        scenario.faulted_service,
+        graph,
+        service_label,
+        bring_up,
     )
     try:
         finding = spec.run(context, objective.measurement.params)

@@ -43,7 +43,12 @@ def judge_run(catalogue: Catalogue, record: RunRecord, source: MetricsSource, ru
         if scenario.name not in known:
             raise InputError(run_path, None, f"scenario '{scenario.name}' is not in {catalogue.path}")
         verdicts += judge_scenario(
-            catalogue, catalogue.scenario(scenario.name), scenario.timeline, source, record.graph
+            catalogue,
+            catalogue.scenario(scenario.name),
+            scenario.timeline,
+            source,
+            record.graph,
+            record.bring_up,
         )
     return verdicts
 

@@ -8,9 +8,13 @@ in slas.yaml, or to debug an analyzer. Everything in it is plain JSON:
      "graph": {"service": ["dependency", ...], ...},
      "scenarios": [{"name": "redis-kill",
                     "marks": {"steady_start": t, "fault_start": t, "fault_end": t, "end": t},
-                    "steps": [{"name": "...", "start": t, "stop": t, "status": "pass", "detail": "..."}]}]}
+                    "steps": [{"name": "...", "start": t, "stop": t, "status": "pass", "detail": "..."}]}],
+     "bring_up": [{"phase": 1, "services": ["redis", ...], "started_at": t, "healthy_at": t,
+                   "containers": [{"service": "redis", "name": "refstack_redis_1", "started_at": t}]}]}
 
-Times are unix seconds. A scenario without a fault has ``fault_start``/``fault_end`` null.
+Times are unix seconds. A scenario without a fault has ``fault_start``/``fault_end`` null. ``bring_up`` is
+how this run brought the stack up, phase by phase (harness/bringup.py); a record without it (an older run)
+reads as no bring-up, which ``phased_deploy`` judges an error.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from harness.bringup import BringUp, ContainerStart, PhaseTiming
 from harness.errors import InputError
 from harness.reports.allure import ReportStep
 from harness.reports.files import write_atomic
@@ -48,6 +53,7 @@ class ScenarioRecord:
 class RunRecord:
     scenarios: tuple[ScenarioRecord, ...]
     graph: Mapping[str, frozenset[str]] = field(default_factory=lambda: MappingProxyType({}))
+    bring_up: BringUp = ()
 
     def steps(self) -> dict[str, Sequence[ReportStep]]:
         return {s.name: s.steps for s in self.scenarios}
@@ -72,6 +78,18 @@ def record_json(record: RunRecord) -> dict[str, Any]:
                 ],
             }
             for s in record.scenarios
+        ],
+        "bring_up": [
+            {
+                "phase": p.phase,
+                "services": list(p.services),
+                "started_at": p.started_at,
+                "healthy_at": p.healthy_at,
+                "containers": [
+                    {"service": c.service, "name": c.name, "started_at": c.started_at} for c in p.containers
+                ],
+            }
+            for p in record.bring_up
         ],
     }
 
@@ -150,6 +168,36 @@ def _scenario(r: _Reader, raw: Any, where: str) -> ScenarioRecord:
     )
 
 
+def _container(r: _Reader, raw: Any, at: str) -> ContainerStart:
+    item = r.mapping(raw, at)
+    return ContainerStart(
+        r.string(item.get("service"), f"{at}.service"),
+        r.string(item.get("name"), f"{at}.name"),
+        r.instant(item.get("started_at"), f"{at}.started_at"),
+    )
+
+
+def _phase(r: _Reader, raw: Any, at: str) -> PhaseTiming:
+    item = r.mapping(raw, at)
+    number = item.get("phase")
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise r.fail(f"{at}.phase", "expected a whole number")
+    started, healthy = (
+        r.instant(item.get("started_at"), f"{at}.started_at"),
+        r.instant(item.get("healthy_at"), f"{at}.healthy_at"),
+    )
+    if healthy < started:
+        raise r.fail(f"{at}.healthy_at", f"healthy at {healthy:.3f}, before it started ({started:.3f})")
+    containers = r.items(item.get("containers", []), f"{at}.containers")
+    return PhaseTiming(
+        number,
+        tuple(r.string(s, f"{at}.services") for s in r.items(item.get("services"), f"{at}.services")),
+        started,
+        healthy,
+        tuple(_container(r, c, f"{at}.containers[{n}]") for n, c in enumerate(containers)),
+    )
+
+
 def parse_run_record(document: Any, path: str) -> RunRecord:
     r = _Reader(path)
     top = r.mapping(document, "run record")
@@ -174,7 +222,9 @@ def parse_run_record(document: Any, path: str) -> RunRecord:
             )
         scenarios[record.name] = index
         records.append(record)
-    return RunRecord(tuple(records), MappingProxyType(graph))
+    phases = r.items(top.get("bring_up", []), "bring_up")
+    bring_up = tuple(_phase(r, raw, f"bring_up[{n}]") for n, raw in enumerate(phases))
+    return RunRecord(tuple(records), MappingProxyType(graph), bring_up)
 
 
 def load_run_record(path: str | Path) -> RunRecord:

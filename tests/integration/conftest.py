@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.images import build_images
-from harness.stack import PhaseTiming, Stack
+from harness.bringup import PhaseTiming
+from harness.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE_STACK = REPO / "stack" / "compose.yml"

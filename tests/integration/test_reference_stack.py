@@ -10,7 +10,8 @@ from datetime import datetime
 import httpx
 import pytest
 
-from harness.stack import PhaseTiming, Stack
+from harness.bringup import PhaseTiming
+from harness.stack import Stack
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

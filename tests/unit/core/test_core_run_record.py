@@ -9,6 +9,7 @@ import pytest
 from core_synth import BreakerAgent, put_breaker, timeline
 
 from harness.analyzers.circuit_breaker import CircuitBreakerParams
+from harness.bringup import ContainerStart, PhaseTiming
 from harness.catalogue import parse_text
 from harness.errors import InputError
 from harness.metrics.fake import FakeMetricsSource
@@ -52,6 +53,22 @@ RECORD = RunRecord(
         ),
     ),
     MappingProxyType({"agent": frozenset({"redis"})}),
+    (
+        PhaseTiming(
+            1,
+            ("redis",),
+            TL.whole.start - 300,
+            TL.whole.start - 280,
+            (ContainerStart("redis", "r-1", TL.whole.start - 299),),
+        ),
+        PhaseTiming(
+            2,
+            ("agent",),
+            TL.whole.start - 279,
+            TL.whole.start - 250,
+            (ContainerStart("agent", "a-1", TL.whole.start - 278),),
+        ),
+    ),
 )
 
 
@@ -60,6 +77,15 @@ def test_round_trip(tmp_path):
     write_run_record(path, RECORD)
     assert load_run_record(path) == RECORD
     assert record_json(RECORD)["scenarios"][0]["marks"]["fault_start"] is None
+    assert record_json(RECORD)["bring_up"][1]["containers"] == [
+        {"service": "agent", "name": "a-1", "started_at": TL.whole.start - 278}
+    ]
+
+
+def test_a_record_without_a_bring_up_reads_as_none_recorded():
+    document = record_json(RECORD)
+    del document["bring_up"]
+    assert parse_run_record(document, "run.json").bring_up == ()
 
 
 @pytest.mark.parametrize(
@@ -97,6 +123,10 @@ def test_round_trip(tmp_path):
         (lambda d: d["scenarios"][1]["steps"][0].update(status="ok"), "scenarios[1].steps[0].status"),
         (lambda d: d.update(graph={"agent": "redis"}), "graph.agent: expected a list"),
         (lambda d: d.update(scenarios={}), "scenarios: expected a list"),
+        (lambda d: d["bring_up"][0].update(phase="1"), "bring_up[0].phase: expected a whole number"),
+        (lambda d: d["bring_up"][0].update(healthy_at=0), "bring_up[0].healthy_at: healthy at 0.000, before"),
+        (lambda d: d["bring_up"][1]["containers"][0].pop("name"), "bring_up[1].containers[0].name"),
+        (lambda d: d["bring_up"][1].update(services="agent"), "bring_up[1].services: expected a list"),
     ],
 )
 def test_bad_records_are_input_errors_naming_the_json_path(change, words):
