@@ -17,7 +17,8 @@ from harness.state import ProjectLock, journal_path
 
 HELP = (
     "revert every fault the harness left in force and stop the load a killed run left running (journal "
-    "first, then paused containers, stopped ones that always run, harness-* toxics and disabled proxies); "
+    "first, then paused containers, stopped ones that always run, the project's stress and burst helpers, "
+    "harness-* toxics and disabled proxies); "
     "exit 2 if any could not be reverted, or if a run is using the stack"
 )
 

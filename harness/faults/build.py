@@ -23,12 +23,21 @@ from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 from harness.faults.stress import Engine, build_pressure, restore_pressure
 
 
+class NamedProject(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
 class ContainerSource(Protocol):
     """Where container faults find their containers: harness.stack.Stack, or anything listing the same;
-    and the engine they run on, docker's client (pressure faults start their helpers there)."""
+    the engine they run on, docker's client (pressure faults start their helpers there); and the compose
+    project they belong to (the sweep finds its helpers by it)."""
 
     @property
     def client(self) -> Engine: ...
+
+    @property
+    def project(self) -> NamedProject: ...
 
     def container(self, service: str) -> ContainerHandle: ...
 

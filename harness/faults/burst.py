@@ -11,7 +11,9 @@ The helper (image ``harness/burst:local``, built from ``harness/images/burst``) 
 ``requests`` requests, ``concurrency`` at once, none started after ``duration`` seconds, each with a
 ``timeout``; it attaches only to a network the target's compose project created, and refuses any address
 that is not private. Its name is chosen before it starts, so the journal entry written before ``inject()``
-lets ``harness clean`` remove it after a SIGKILL.
+lets ``harness clean`` remove it after a SIGKILL. It is labelled too (``harness.helper=burst``, the fault,
+the target service and its compose project): a crash between its start and the journal entry, or a journal
+lost, leaves a helper only its labels name, and the sweep removes every burst helper of its project.
 
 Proof: the helper reads the target's ``/metrics`` before (the lowest sum over a second) and during the
 burst; the fault took effect when the sum of the ``proof`` gauges (in flight and queued) rose by a quarter
@@ -28,7 +30,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import docker
 import docker.errors
@@ -38,11 +40,18 @@ from harness.faults.container import DOCKER_ERRORS, ContainerHandle, container_s
 from harness.images import ImageBuild, build_images
 from harness.polling import wait_until
 
+if TYPE_CHECKING:  # stress.py imports this module's labels
+    from harness.faults.stress import Engine
+
 BurstKind = Literal["ollama_load", "http_burst"]
 BURST_KINDS: tuple[BurstKind, ...] = ("ollama_load", "http_burst")
 IMAGE_DIR = Path(__file__).resolve().parents[1] / "images" / "burst"
 IMAGE = ImageBuild("harness/burst:local", IMAGE_DIR, IMAGE_DIR / "Dockerfile")
 HELPER_LABEL = "harness.helper"
+"""The label every harness helper carries; its value names the kind (this one's ``HELPER``)."""
+HELPER = "burst"
+HELPER_PROJECT_LABEL = "harness.project"
+"""A helper's label naming the compose project of its target (bursts and stress helpers)."""
 PROJECT_LABEL = "com.docker.compose.project"
 POLL_INTERVAL = 0.2
 PROOF: Mapping[BurstKind, tuple[str, ...]] = {
@@ -254,7 +263,12 @@ class BurstFault:
         network, address = self._network(attrs)
         port = self.plan.port or _exposed_port(self.target, attrs)
         project = (attrs.get("Config", {}).get("Labels") or {}).get(PROJECT_LABEL, "")
-        labels = {HELPER_LABEL: "burst", "harness.target": self.target, "harness.project": project}
+        labels = {
+            HELPER_LABEL: HELPER,
+            "harness.fault": self.kind,
+            "harness.target": self.target,
+            HELPER_PROJECT_LABEL: project,
+        }
         self.helpers.start(self.name, network, self.plan.document(address, port), labels)
         wait_until(
             self._proven,
@@ -330,3 +344,25 @@ class LeftoverBurst:
 
     def revert(self) -> None:
         self.helpers.remove(self.name)
+
+
+def sweep_burst_helpers(engine: Engine, project: str, cleaned: list[str], errors: list[str]) -> None:
+    """Remove every burst helper of ``project`` (the project's lock says no run is using them), whether
+    or not a journal names it: a run killed between starting one and journalling it leaves only the labels."""
+    labels = [f"{HELPER_LABEL}={HELPER}", f"{HELPER_PROJECT_LABEL}={project}"]
+    try:
+        helpers = engine.containers.list(all=True, filters={"label": labels})
+    except DOCKER_ERRORS as exc:
+        errors.append(f"burst helpers cannot be listed: {exc}")
+        return
+    for helper in helpers:
+        found = helper.attrs.get("Config", {}).get("Labels") or {}
+        try:
+            helper.remove(force=True)
+        except docker.errors.NotFound:
+            continue  # gone meanwhile
+        except DOCKER_ERRORS as exc:
+            errors.append(f"burst helper {helper.name} cannot be removed: {exc}")
+            continue
+        what = f"{found.get('harness.fault', 'burst')} on {found.get('harness.target', '?')}"
+        cleaned.append(f"removed burst helper {helper.name} ({what}, by its labels)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import docker.errors
@@ -81,12 +82,19 @@ class FakeContainer:
             self._set(running=True, paused=False, started=True)
 
 
-class FakeStack:
-    """A ContainerSource over fake containers, found by name as compose services."""
+@dataclass(frozen=True, slots=True)
+class FakeProject:
+    name: str
 
-    def __init__(self, *containers: FakeContainer) -> None:
+
+class FakeStack:
+    """A ContainerSource over fake containers, found by name as compose services, in compose project
+    ``project``."""
+
+    def __init__(self, *containers: FakeContainer, project: str = "demo") -> None:
         self.all = list(containers)
         self.client = FakeEngine(self.all)
+        self.project = FakeProject(project)
 
     def container(self, service: str) -> FakeContainer:
         return next(c for c in self.all if c.name == service)

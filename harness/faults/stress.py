@@ -51,7 +51,7 @@ import docker.errors
 from harness.catalogue.model import FaultSpec
 from harness.errors import HarnessError
 from harness.faults.base import FaultError, FaultRecord, FaultRefused
-from harness.faults.burst import HELPER_LABEL, PROJECT_LABEL
+from harness.faults.burst import HELPER_LABEL, HELPER_PROJECT_LABEL, PROJECT_LABEL
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, container_state
 from harness.images import INPUTS_LABEL, ImageBuild, build_images, inputs_hash
 from harness.lint.units import format_bytes, parse_cpuset
@@ -438,7 +438,7 @@ class PressureFault:
             "harness.fault": self.kind,
             "harness.target": self.target,
             TARGET_ID_LABEL: target.id,
-            "harness.project": str(
+            HELPER_PROJECT_LABEL: str(
                 (target.attrs.get("Config", {}).get("Labels") or {}).get(PROJECT_LABEL, "")
             ),
             "harness.run": self.run_id,

@@ -1,7 +1,7 @@
 """Remove every fault the harness left in force: first what the journal lists (faults, and a load generator
 a killed run left running), then whatever the state shows (paused project containers, stopped ones that
-declare they always run, stress helpers in the cgroup of a project container or of one gone, ``harness-*``
-toxics, disabled proxies).
+declare they always run, stress helpers in the cgroup of a project container or of one gone, burst helpers
+labelled with the project, ``harness-*`` toxics, disabled proxies).
 
 The runner calls ``sweep()`` at start-up, so a crashed earlier run cannot poison the next one; the
 ``clean`` command calls it after a crash. Errors are collected, not raised, so one stuck fault does not
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from harness.faults.base import FaultError
 from harness.faults.build import ContainerSource, restore_fault
+from harness.faults.burst import sweep_burst_helpers
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, ensure_running
 from harness.faults.journal import Journal
 from harness.faults.proxy import TOXIC_PREFIX, ProxyApi
@@ -101,7 +102,7 @@ def _sweep_loads(journal: Journal, cleaned: list[str], errors: list[str]) -> Non
 def _sweep_stack(
     stack: ContainerSource, settle_timeout: float, cleaned: list[str], errors: list[str]
 ) -> None:
-    """The stress helpers no journal names (a crash before the entry was written, a journal lost), then the
+    """The helpers no journal names (a crash before the entry was written, a journal lost), then the
     project's containers."""
     try:
         containers = list(stack.containers())
@@ -109,6 +110,7 @@ def _sweep_stack(
         errors.append(f"containers cannot be listed: {exc}")
         return
     sweep_helpers(stack.client, {c.id for c in containers}, cleaned, errors)
+    sweep_burst_helpers(stack.client, stack.project.name, cleaned, errors)
     _sweep_containers(containers, settle_timeout, cleaned, errors)
 
 

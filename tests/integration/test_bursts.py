@@ -1,9 +1,13 @@
 """Bursts on the real engine: a throwaway target in project "bursttest" (internal network, nothing
 published) gets a bounded burst from the helper container, proven by its gauge; revert removes the helper;
-a helper a killed run left is removed by the journal sweep; nothing is left behind."""
+a helper a killed run left is removed by the journal sweep, and one no journal names (killed before the
+entry was written) by ``python -m harness clean`` through its project's label; nothing is left behind."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +19,13 @@ from harness.faults import FaultError, Journal, applied, build_fault, sweep
 from harness.faults.burst import HELPER_LABEL, IMAGE, BurstFault
 from harness.images import build_images
 from harness.stack import Stack
+from harness.state import STATE_DIR_ENV
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 FIXTURE = Path(__file__).parent / "fixtures" / "bursttest.yml"
 PROJECT = "bursttest"
+REPO = Path(__file__).resolve().parents[2]
 NO_PROXY = "http://127.0.0.1:9"  # never called: bursts only
 
 
@@ -84,6 +90,41 @@ def test_a_helper_left_by_a_killed_run_is_removed_by_the_sweep(stack: Stack, tmp
     report = sweep(journal, None, None)
     assert report.ok and any(fault.name in line for line in report.cleaned)
     assert fault.name not in helpers() and journal.entries() == []
+
+
+def test_a_helper_no_journal_names_is_removed_by_clean_through_its_label(
+    stack: Stack, tmp_path: Path
+) -> None:
+    fault = build_fault(burst(requests=2000, concurrency=4), stack, NO_PROXY)
+    assert isinstance(fault, BurstFault)
+    fault.inject()  # ... and the run is SIGKILLed before its journal entry: nothing names the helper
+    assert fault.name in helpers()
+    # A catalogue without a Pushgateway: clean must not touch the groups of a run on another stack.
+    slas = tmp_path / "slas.yaml"
+    slas.write_text(
+        "version: 1\n"
+        "defaults:\n"
+        '  prometheus: {url: "http://127.0.0.1:9"}\n'
+        '  endpoints: {gateway: "http://127.0.0.1:9", faultproxy: "http://127.0.0.1:9"}\n'
+        "scenarios: {quiet: {windows: {steady: 2s}}}\n"
+        "objectives:\n"
+        '  - {id: health, rule: "8.1", scenarios: all, window: whole,'
+        " analyzer: {name: response_time, params: {threshold: 1s}}}\n"
+    )
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
+            *("--slas", str(slas), "--no-proxy"),
+        ],
+        cwd=REPO,
+        env={**os.environ, STATE_DIR_ENV: str(tmp_path / "state")},  # an empty journal
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"cleaned: removed burst helper {fault.name} (http_burst on target, by its labels)" in done.stdout
+    assert fault.name not in helpers()
 
 
 def test_a_port_nobody_listens_on_is_not_proven(stack: Stack) -> None:

@@ -1,18 +1,29 @@
 """Bursts on fake helpers: proven by the helper's "rose" line, refused when they would prove nothing,
-reverted by removing the helper; built from the catalogue and rebuilt from the journal."""
+reverted by removing the helper; built from the catalogue and rebuilt from the journal; swept by their
+project's label when no journal names them."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from harness.catalogue.model import FaultSpec
-from harness.faults import FaultError, FaultRecord, FaultRefused, Journal, applied, build_fault, restore_fault
-from harness.faults.burst import BurstFault, HelperState, LeftoverBurst, plan_for
-from harness.faults.fake import FakeContainer, FakeStack
+from harness.faults import (
+    FaultError,
+    FaultRecord,
+    FaultRefused,
+    Journal,
+    applied,
+    build_fault,
+    restore_fault,
+    sweep,
+)
+from harness.faults.burst import IMAGE, BurstFault, HelperState, LeftoverBurst, plan_for
+from harness.faults.fake import FakeContainer, FakeEngine, FakeStack
 
 PROJECT = "refstack"
 
@@ -175,3 +186,28 @@ def test_restore_fault_rebuilds_a_leftover_that_removes_its_helper() -> None:
         leftover.inject()
     leftover.revert()
     assert helpers.removed == ["h9"] and not leftover.in_force()
+
+
+class EngineHelpers(FakeHelpers):
+    """Helpers started as containers on the fake engine, with the labels the fault gives them."""
+
+    def __init__(self, engine: FakeEngine) -> None:
+        super().__init__(ROSE)
+        self.engine = engine
+
+    def start(self, name: str, network: str, argument: str, labels: Mapping[str, str]) -> None:
+        super().start(name, network, argument, labels)
+        self.engine.containers.run(IMAGE.image, [argument], name=name, network=network, labels=dict(labels))
+
+
+def test_a_helper_no_journal_names_is_swept_by_its_projects_label(tmp_path: Path) -> None:
+    stack = FakeStack(target(), project=PROJECT)
+    assert isinstance(stack.client, FakeEngine)
+    elsewhere = {"harness.helper": "burst", "harness.project": "other", "harness.target": "agent"}
+    stack.client.containers.run(IMAGE.image, ["{}"], name="harness-burst-agent-0", labels=elsewhere)
+    burst(EngineHelpers(stack.client)).inject()  # ... and the run is killed before its journal entry
+    report = sweep(Journal(tmp_path / "none.json"), stack, None)
+    assert report.ok, report.errors
+    assert report.cleaned == ("removed burst helper h1 (ollama_load on ollama, by its labels)",)
+    assert [h.name for h in stack.client.helpers if not h.removed] == ["harness-burst-agent-0"]
+    assert sweep(Journal(tmp_path / "none.json"), stack, None).cleaned == ()

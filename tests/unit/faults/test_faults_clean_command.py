@@ -10,6 +10,7 @@ import pytest
 
 from harness.commands import clean
 from harness.faults import ContainerFault, Journal, ProxyApi
+from harness.faults.burst import HELPER, HELPER_LABEL, HELPER_PROJECT_LABEL, IMAGE
 from harness.faults.fake import FakeContainer, FakeStack
 from harness.state import ProjectLock, StackBusy, journal_path
 
@@ -84,3 +85,23 @@ def test_clean_reads_the_projects_journal_by_default(
     assert run_clean(monkeypatch, FakeStack(stopped), "--no-proxy") == 0
     assert "cleaned: reverted stop service pg (container pg) (journal, pid 4242)" in capsys.readouterr().out
     assert stopped.running and not journal_path("demo").exists()
+
+
+def test_clean_removes_a_burst_helper_that_only_its_labels_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    stack = FakeStack(FakeContainer("ollama"), project="demo")
+    labels = {
+        HELPER_LABEL: HELPER,
+        HELPER_PROJECT_LABEL: "demo",
+        "harness.fault": "ollama_load",
+        "harness.target": "ollama",
+    }
+    helper = stack.client.containers.run(IMAGE.image, ["{}"], name="harness-burst-ollama-1", labels=labels)
+    code = run_clean(monkeypatch, stack, "--no-proxy", "--journal", str(tmp_path / "j"))
+    assert code == 0
+    out = capsys.readouterr().out
+    assert (
+        "cleaned: removed burst helper harness-burst-ollama-1 (ollama_load on ollama, by its labels)" in out
+    )
+    assert helper.removed
