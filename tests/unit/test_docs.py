@@ -206,3 +206,77 @@ def test_the_rules_page_names_only_objectives_and_mutants_that_exist() -> None:
         f"mutants named but absent: {sorted(named_mutants - mutants)}; "
         f"mutants not placed under a rule: {sorted(mutants - named_mutants)}"
     )
+
+
+def page_text(*names: str) -> str:
+    return "".join((DOCS / name).read_text(encoding="utf-8") for name in names)
+
+
+def test_every_cli_command_and_option_is_in_the_cli_page() -> None:
+    import argparse
+
+    from harness.cli import COMMANDS, build_parser
+
+    text = page_text("cli.md")
+    assert "--version" in text
+    missing = []
+    for name in COMMANDS:
+        if f"`{name}" not in text:
+            missing.append(name)
+        parser = build_parser([name])
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+        options = {o for action in sub._actions for o in action.option_strings} - {"-h", "--help"}
+        missing += [
+            f"{name} {o}"
+            for o in sorted(options)
+            if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)
+        ]
+    assert not missing, f"commands and options docs/cli.md does not mention: {missing}"
+
+
+def schema_keys() -> list[str]:
+    """slas.yaml's keys as the docs name them: top level, `group.key` below defaults, and the keys of
+    scenarios, objectives and the top-level mappings."""
+    top = catalogue_schema()["properties"]
+    keys = list(top)
+    for group, spec in top["defaults"]["properties"].items():
+        keys += [f"{group}.{key}" for key in spec.get("properties", {})] or [group]
+    scenario = top["scenarios"]["additionalProperties"]["properties"]
+    keys += list(scenario) + list(top["objectives"]["items"]["properties"])
+    for mapping in ("total_score", "load", "labels"):
+        keys += list(top[mapping].get("properties", {}))
+    return keys
+
+
+def test_every_slas_key_is_in_the_slas_page() -> None:
+    text = page_text("slas.md")
+
+    def named(key: str) -> bool:
+        group, _, leaf = key.rpartition(".")
+        if f"`{key}" in text or f"{key}`" in text:
+            return True
+        return bool(group) and f"`{group}." in text and re.search(rf"\W{re.escape(leaf)}\W", text) is not None
+
+    missing = [key for key in schema_keys() if not named(key)]
+    assert not missing, f"slas.yaml keys docs/slas.md does not document: {missing}"
+
+
+def test_every_analyzer_and_fault_kind_has_its_page() -> None:
+    from harness.catalogue.model import FAULT_KINDS
+
+    analyzers = page_text("analyzers.md")
+    assert [a for a in ANALYZERS if f"`{a}`" not in analyzers] == [], (
+        "analyzers missing from docs/analyzers.md"
+    )
+    faults = page_text("faults.md")
+    assert [k for k in FAULT_KINDS if f"`{k}`" not in faults] == [], "fault kinds missing from docs/faults.md"
+
+
+def test_every_make_target_is_in_the_running_page() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    phony = re.search(r"^\.PHONY:(.*)$", makefile, re.MULTILINE)
+    assert phony, "Makefile has no .PHONY line"
+    internal = {"help", "venv", "engine"}  # steps of the others, not targets a user runs
+    text = page_text("running.md")
+    missing = [t for t in phony.group(1).split() if t not in internal and f"`make {t}" not in text]
+    assert not missing, f"make targets docs/running.md does not document: {missing}"
