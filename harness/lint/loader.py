@@ -81,13 +81,23 @@ def _check_references(model: ComposeModel) -> None:
                 )
 
 
-def load_compose(paths: Sequence[str], environ: Mapping[str, str], config: LintConfig) -> ComposeModel:
-    """Merge ``paths`` like ``docker compose -f`` does; variables from ``environ`` over the first file's .env."""
+def merge_compose(paths: Sequence[str], environ: Mapping[str, str]) -> TrackedDict:
+    """Merge ``paths`` like ``docker compose -f`` does; variables from ``environ`` over the first file's .env.
+
+    The merged document, for readers of fields the model does not type (labels, volumes, build)."""
     env = {**read_dotenv(Path(paths[0]).parent / ".env"), **environ}
     documents = [read_document(path, env) for path in paths]
     if not any("services" in document for document in documents):
         raise InputError(paths[0], 1, "not a compose file: no top-level 'services'", 1)
-    merged = merge_files(documents)
+    return merge_files(documents)
+
+
+def load_compose(paths: Sequence[str], environ: Mapping[str, str], config: LintConfig) -> ComposeModel:
+    """The merged files (``merge_compose``) as the typed model the rules judge."""
+    return build_model(paths, merge_compose(paths, environ), config)
+
+
+def build_model(paths: Sequence[str], merged: TrackedDict, config: LintConfig) -> ComposeModel:
     services = _services(merged)
     model = ComposeModel(
         files=tuple(paths),
