@@ -40,6 +40,7 @@ COMMANDS = {
     "run": ("harness.commands.run", "run the chaos scenarios and judge every SLA (exit 0 / 1 / 2)"),
     "judge": ("harness.reports.command", "judge a recorded run (reports/run.json) again from Prometheus"),
     "slas": ("harness.catalogue.command", "check slas.yaml and list what it will judge"),
+    "init": ("harness.commands.init", "write a starter slas.yaml from a stack's compose files"),
     "history": ("harness.commands.history", "list the recorded runs, or one objective's figures across them"),
     "compare": (
         "harness.commands.compare",
