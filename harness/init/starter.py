@@ -8,6 +8,7 @@ saying what it was inferred from; everything is sorted, so the same files always
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import yaml
@@ -59,6 +60,11 @@ def starter_catalogue(survey: Survey) -> str:
 def scalar(text: str) -> str:
     """``text`` as a YAML scalar that reads back as this string (a name like ``true`` or ``1e3`` is quoted)."""
     return text if yaml.safe_load(f"k: {text}") == {"k": text} else json.dumps(text)
+
+
+def ident(*parts: str) -> str:
+    """A scenario name or objective id from compose names, which may hold capitals or start with '.'/'_'."""
+    return re.sub(r"^[^a-z0-9]+", "", "-".join(parts).lower())
 
 
 def _promql(matchers: str) -> str:
@@ -146,7 +152,7 @@ class _Scenarios:
     def names(self, dependency: ServiceFacts) -> list[str]:
         """The scenarios written (not commented out) for ``dependency``."""
         faults = _FAULTS if self.proxy else _FAULTS[:2]
-        return [f"{dependency.name}-{fault.suffix}" for fault in faults]
+        return [ident(dependency.name, fault.suffix) for fault in faults]
 
     def lines(self) -> list[str]:
         lines = [
@@ -170,7 +176,7 @@ class _Scenarios:
         name = dependency.name
         extra = f", latency: {SLOW_LATENCY_MS}" if fault.kind == "proxy_latency" else ""
         body = [
-            f"  {scalar(f'{name}-{fault.suffix}')}:",
+            f"  {ident(name, fault.suffix)}:",
             f"    description: {scalar(f'{name} {fault.says}')}",
             f"    fault: {{kind: {fault.kind}, target: {scalar(name)}{extra}}}",
         ]
@@ -231,7 +237,7 @@ class _Objectives:
             lines += [
                 "",
                 f"  # {service.name}: {_http_why(service)}",
-                f"  - id: {scalar(f'{service.name}-health-latency')}",
+                f"  - id: {ident(service.name, 'health-latency')}",
                 '    rule: "8.1"',
                 f"    description: {scalar(f'{service.name} answers {path} in under 1 s, whatever is broken')}",
                 _comment(f"    scenarios: {self._scenario_list(scenarios)}", "its own faults left out")
@@ -297,7 +303,7 @@ class _Objectives:
             for dependency in (d for d in service.depends_on if d in self.faults):
                 lines += [
                     "",
-                    f"  - id: {scalar(f'{service.name}-breaker-{dependency}')}",
+                    f"  - id: {ident(service.name, 'breaker', dependency)}",
                     '    rule: "3.4"',
                     "    description: "
                     + scalar(

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from harness.errors import InputError
 from harness.lint.config import LintConfig
 from harness.lint.loader import build_model, merge_compose
 from harness.lint.model import Service
 from harness.lint.rules.ports import serves_http
+from harness.yamlsource import load_file
 
 Role = Literal[
     "faultproxy", "prometheus", "pushgateway", "gateway", "dependency", "monitoring", "application"
@@ -190,19 +190,25 @@ def _service_label(prometheus: Mapping[str, Any], base: Path, names: set[str]) -
     (a bind-mounted prometheus.yml, or one in its build context), and the file it came from."""
     for path in sorted(_config_files(prometheus, base)):
         try:
-            config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeError, yaml.YAMLError):
+            config = load_file(path)
+        except InputError:
             continue  # a guess only: an unreadable file leaves the default
         counts: dict[str, int] = {}
-        for job in (config or {}).get("scrape_configs") or []:
-            for target in job.get("static_configs") or []:
-                for label, value in (target.get("labels") or {}).items():
-                    counts[label] = counts.get(label, 0) + (value in names)
+        for target in _static_configs(config):
+            for label, value in target.items():
+                counts[label] = counts.get(label, 0) + (value in names)
         best = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         if best and best[0][1] > 0:
             shown = os.path.relpath(path, base)
             return Guess(best[0][0], f"from static_configs labels in {shown}")
     return None
+
+
+def _static_configs(config: object) -> list[dict[str, Any]]:
+    """The ``labels`` of every static target group, skipping whatever is not shaped like Prometheus's."""
+    jobs = config.get("scrape_configs") if isinstance(config, dict) else None
+    groups = [g for job in jobs or [] if isinstance(job, dict) for g in job.get("static_configs") or []]
+    return [g["labels"] for g in groups if isinstance(g, dict) and isinstance(g.get("labels"), dict)]
 
 
 def _config_files(prometheus: Mapping[str, Any], base: Path) -> set[Path]:

@@ -173,3 +173,42 @@ def test_the_reference_output_lints_the_reference_stack_as_its_own_catalogue_doe
     theirs = harness("lint", "stack/compose.yml", "--slas", "slas.yaml")
     assert ours.returncode == theirs.returncode == 0, ours.stdout
     assert ours.stdout == theirs.stdout
+
+
+UNSEEN_STACK = """\
+services:
+  toxi:
+    image: ghcr.io/shopify/toxiproxy:2.9.0
+    ports: ["127.0.0.1:18474:8474"]
+  metrics:
+    image: acme/metrics:1
+    labels: {com.acme.role: prometheus-server}
+    ports: ["127.0.0.1:19090:9090"]
+  db:
+    image: docker.io/library/mysql:8
+  API:
+    image: acme/api:1
+    healthcheck: {test: ["CMD", "curl", "-f", "http://localhost:8000/healthz"]}
+    depends_on: [db]
+"""
+
+
+def test_a_stack_unlike_the_reference_one(tmp_path: Path) -> None:
+    """Toxiproxy, a Prometheus known by its label only, a capitalised service name, no sutazai labels."""
+    (tmp_path / "compose.yml").write_text(UNSEEN_STACK)
+    result = harness("init", "compose.yml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "slas.yaml").read_text()
+    for expected in [
+        "faultproxy: http://127.0.0.1:18474  # from ports of toxi (18474:8474): fault proxy, from image 'toxiproxy'",
+        "url: http://127.0.0.1:19090  # from ports of metrics (19090:9090): Prometheus, from label 'prometheus'",
+        "  db-slow:\n",
+        "# needs a proxy named db in toxi, between db and its users",
+        "  - id: api-health-latency\n",
+        'selector: \'job="API", path="/healthz"\'  # from healthcheck of API',
+        "  - id: api-breaker-db\n",
+        "dependency: db  # from depends_on of API",
+    ]:
+        assert expected in text, expected
+    checked = harness("slas", "--slas", "slas.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
