@@ -280,3 +280,25 @@ def test_every_make_target_is_in_the_running_page() -> None:
     text = page_text("running.md")
     missing = [t for t in phony.group(1).split() if t not in internal and f"`make {t}" not in text]
     assert not missing, f"make targets docs/running.md does not document: {missing}"
+
+
+def proofs_table(path: Path) -> list[str]:
+    """The rows of the table under the heading "Proofs, and their latest results"."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    heading = next(
+        i for i, line in enumerate(lines) if line.lstrip("#").strip() == "Proofs, and their latest results"
+    )
+    rows: list[str] = []
+    for line in lines[heading + 1 :]:
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows or line.startswith("#"):
+            break
+    return rows
+
+
+def test_the_proofs_table_is_the_same_in_the_readme_and_the_benchmarks_page() -> None:
+    """Issue 8 keeps the latest proof results in the README; docs/benchmarks.md repeats them: one edit, both."""
+    readme, page = proofs_table(README), proofs_table(DOCS / "benchmarks.md")
+    assert readme, "the README lost its table 'Proofs, and their latest results'"
+    assert readme == page, "the proofs tables of README.md and docs/benchmarks.md differ: update both"
