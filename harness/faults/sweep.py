@@ -18,6 +18,7 @@ from harness.faults.build import ContainerSource, restore_fault
 from harness.faults.burst import sweep_burst_helpers
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, ensure_running
 from harness.faults.journal import Journal
+from harness.faults.lifecycle import IDLE
 from harness.faults.proxy import TOXIC_PREFIX, ProxyApi
 from harness.faults.stress import sweep_helpers
 from harness.load.driver import LoadError
@@ -55,9 +56,12 @@ def sweep(
         try:
             fault = restore_fault(entry.record, stack, settle_timeout)
             if fault is None:
-                cleaned.append(
-                    f"{entry.record.kind} on {entry.record.target}: container gone, nothing to revert"
+                why = (
+                    "the load it paused is the journal's own entry, nothing else"
+                    if entry.record.kind == IDLE
+                    else "container gone, nothing to revert"
                 )
+                cleaned.append(f"{entry.record.kind} on {entry.record.target}: {why}")
             else:
                 fault.revert()
                 cleaned.append(f"reverted {fault.describe()} (journal, pid {entry.pid})")

@@ -1,18 +1,30 @@
 """Lifecycle faults on a fake container that restarts by its policy as Docker does: a crash loop proven by
 the restart count, held until the policy gives up, reverted by a start; a graceful stop with the
-container's own grace and a start; both refused when they would prove nothing, restored from the journal."""
+container's own grace and a start; both refused when they would prove nothing, restored from the journal;
+a Ctrl-C during the graceful stop brings the container back once the engine's stop is over, and a stop a
+killed run left is started by the sweep."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from harness.catalogue.model import FaultSpec
-from harness.faults import FaultError, FaultRecord, FaultRefused, Journal, applied, build_fault, restore_fault
+from harness.faults import (
+    FaultError,
+    FaultRecord,
+    FaultRefused,
+    Journal,
+    applied,
+    build_fault,
+    restore_fault,
+    sweep,
+)
 from harness.faults.fake import FakeContainer, FakeStack
 from harness.faults.lifecycle import CrashLoopFault, SigtermFault, kill_main_process
 from harness.polling import wait_until
@@ -160,6 +172,56 @@ def test_sigterm_on_a_stopped_container_is_refused_and_one_that_does_not_stop_fa
     stubborn.inert = frozenset({"stop"})
     with pytest.raises(FaultError, match="still running"):
         SigtermFault("agent", stubborn).inject()
+
+
+class InterruptedStop(PolicyContainer):
+    """``docker stop`` cut short by Ctrl-C: the request raises at once, the engine's stop goes on through
+    the grace and ends ``grace_s`` later."""
+
+    def __init__(self, name: str, grace_s: float) -> None:
+        super().__init__(name)
+        self.grace_s = grace_s
+        self.engine_stop: threading.Timer | None = None
+
+    def stop(self, timeout: int) -> None:
+        self.grace_given.append(timeout)
+        self.calls.append("stop")
+        self.engine_stop = threading.Timer(
+            self.grace_s, self._set, kwargs={"running": False, "paused": False}
+        )
+        self.engine_stop.start()
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_during_the_graceful_stop_starts_the_container_once_the_engines_stop_is_over(
+    tmp_path: Path,
+) -> None:
+    container = InterruptedStop("agent", grace_s=0.3)
+    journal = Journal(tmp_path / "j.json")
+    with (
+        pytest.raises(KeyboardInterrupt),
+        applied(SigtermFault("agent", container, settle_timeout=2), journal),
+    ):
+        pass
+    assert container.engine_stop is not None
+    container.engine_stop.join()  # had the revert not waited, the stop would end now, leaving it down
+    assert container.running and container.calls.index("stop") < container.calls.index("start")
+    assert journal.entries() == []
+
+
+def test_a_graceful_stop_a_killed_run_left_is_started_by_the_sweep(tmp_path: Path) -> None:
+    container = PolicyContainer("agent")  # on-failure: only the journal says it must run
+    journal = Journal(tmp_path / "j.json")
+    fault = SigtermFault("agent", container)
+    journal.add(fault.record(), pid=4242, since=0.0)
+    container.stop(timeout=3)  # ... and the harness is SIGKILLed between the stop and the start
+    report = sweep(journal, FakeStack(container), None, settle_timeout=1)
+    assert report.ok, report.errors
+    assert report.cleaned == (
+        "reverted graceful stop of service agent (container agent: SIGTERM, 3 s grace) and start"
+        " (journal, pid 4242)",
+    )
+    assert container.running and journal.entries() == []
 
 
 def test_built_from_the_catalogue_and_restored_from_the_journal() -> None:
