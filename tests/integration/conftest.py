@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.images import build_images
 from harness.bringup import PhaseTiming
+from harness.images import build_images
 from harness.stack import Stack
 
 REPO = Path(__file__).resolve().parents[2]
