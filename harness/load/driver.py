@@ -16,6 +16,21 @@ class LoadError(HarnessError):
 
 
 @dataclass(frozen=True, slots=True)
+class LostWorker:
+    """A Locust worker that ended while the load ran: its share of the load was missing from then on."""
+
+    worker: int
+    """1..N, as started."""
+    pid: int
+    exit_code: int | None
+    since: float
+    """Wall clock: the last time it was seen running (it died at or after this)."""
+
+    def describe(self) -> str:
+        return f"Locust worker {self.worker} (pid {self.pid}) exited with code {self.exit_code}"
+
+
+@dataclass(frozen=True, slots=True)
 class LoadProgress:
     rps: float
     """Requests per second over the last report interval (about a second)."""
@@ -24,6 +39,8 @@ class LoadProgress:
     users: int
     requests: int
     """Requests since the start."""
+    lost_workers: int = 0
+    """Workers that died so far (their requests are missing from then on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +53,8 @@ class LoadSummary:
     """The load generator's exit code (None for a fake)."""
     warnings: tuple[str, ...] = ()
     """What went wrong while cleaning up (stop() never raises: it runs in finally blocks)."""
+    lost: tuple[LostWorker, ...] = ()
+    """Workers that died before stop(): the client-side figures from ``since`` on are short of them."""
 
     @property
     def rps(self) -> float:

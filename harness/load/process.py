@@ -63,14 +63,14 @@ def stop_leftover(process: LoadProcess, grace: float = 10.0) -> bool:
     running. A pid now used by another process (a different start time) is never signalled."""
     if not is_running(process):
         return False
-    _signal_group(process.pid, signal.SIGTERM)
+    signal_group(process.pid, signal.SIGTERM)
     try:
         wait_until(
             lambda: not is_running(process), timeout=grace, interval=0.1, what="load to stop", error=LoadError
         )
     except LoadError:
         if is_running(process):  # checked again: the same process, so the group is still its own
-            _signal_group(process.pid, signal.SIGKILL)
+            signal_group(process.pid, signal.SIGKILL)
             wait_until(
                 lambda: not is_running(process),
                 timeout=grace,
@@ -89,6 +89,6 @@ def record(pid: int, run_id: str, pushgateway_url: str) -> LoadProcess | None:
     return LoadProcess(pid, started, run_id, pushgateway_url, owner=os.getpid())
 
 
-def _signal_group(pgid: int, signum: signal.Signals) -> None:
+def signal_group(pgid: int, signum: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError):  # the group is already gone
         os.killpg(pgid, signum)

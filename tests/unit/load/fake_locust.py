@@ -1,8 +1,9 @@
 """Stands in for `python -m locust` in the driver's unit tests: same options and progress file, no load.
 
 Its own first option, --mode, picks a behaviour: ok (reports every 0.1 s, quits on SIGTERM with a last
-report), ignore-term (ignores SIGTERM), crash (one line on stderr, exit 3), silent (never reports).
-It always ends by itself after --run-time.
+report), ignore-term (ignores SIGTERM), crash (one line on stderr, exit 3), silent (never reports),
+worker-dies (as ok, but its workers exit with code 5 after WORKER_LIFE_S). It always ends by itself after
+--run-time. With --worker it is a worker: it reports nothing and waits for SIGTERM (WORKER_BOUND_S at most).
 """
 
 from __future__ import annotations
@@ -15,13 +16,19 @@ import sys
 import time
 from pathlib import Path
 
+WORKER_LIFE_S = 0.5
+WORKER_BOUND_S = 60.0
+
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", default="ok")
-    parser.add_argument("--users", type=int, required=True)
-    parser.add_argument("--run-time", required=True)
+    parser.add_argument("--users", type=int)
+    parser.add_argument("--run-time")
+    parser.add_argument("--worker", action="store_true")
     options, _ = parser.parse_known_args()
+    if options.worker:
+        return worker(options.mode)
     if options.mode == "crash":
         print("locustfile: refusing host: boom", file=sys.stderr)
         return 3
@@ -41,6 +48,15 @@ def main() -> int:
             report(progress, "running", options.users, rate, requests)
     report(progress, "stopped", 0, 0.0, int(rate * (time.monotonic() - start)))
     return 0
+
+
+def worker(mode: str) -> int:
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    end = time.monotonic() + (WORKER_LIFE_S if mode == "worker-dies" else WORKER_BOUND_S)
+    while time.monotonic() < end and not stopping:
+        time.sleep(0.05)
+    return 5 if mode == "worker-dies" and not stopping else 0
 
 
 def report(path: Path, state: str, users: int, rps: float, requests: int) -> None:
