@@ -7,13 +7,14 @@ from collections.abc import Callable
 
 from harness.catalogue.model import LoadBounds, LoadLevel
 from harness.load.bounds import check_level, check_run_id
-from harness.load.driver import LoadError, LoadProgress, LoadSummary
+from harness.load.driver import LoadError, LoadProgress, LoadSummary, LostWorker
 
 
 class FakeLoad:
     """Serves ``level.rate`` requests per second of ``clock`` (``failure_ratio`` of them failing) while
     running. ``start_error`` makes start() fail after the checks, as a load that cannot start would;
-    ``dies()`` makes progress() report the load dead. ``calls`` lists start/stop in order."""
+    ``dies()`` makes progress() report the load dead; ``loses_worker()`` loses one of its workers (the
+    load goes on, the loss is reported). ``calls`` lists start/stop in order."""
 
     def __init__(
         self,
@@ -32,12 +33,13 @@ class FakeLoad:
         self.run_id = ""
         self._started = 0.0
         self._dead = False
+        self._lost: list[LostWorker] = []
         self._summary: LoadSummary | None = None
 
     def start(self, level: LoadLevel, duration: float, run_id: str) -> None:
         if self.level is not None and self._summary is None:
             raise LoadError(f"load {self.run_id} is still running: stop it first")
-        self.level, self._summary, self._dead = None, None, False
+        self.level, self._summary, self._dead, self._lost = None, None, False, []
         check_level(level, duration, self.bounds)
         check_run_id(run_id)
         self.calls.append(f"start {run_id}")
@@ -47,6 +49,9 @@ class FakeLoad:
 
     def dies(self) -> None:
         self._dead = True
+
+    def loses_worker(self) -> None:
+        self._lost.append(LostWorker(len(self._lost) + 1, 0, -9, time.time()))
 
     def progress(self) -> LoadProgress:
         if self.level is None:
@@ -60,6 +65,7 @@ class FakeLoad:
             failures=self._failures(requests),
             users=self.level.users if running else 0,
             requests=requests,
+            lost_workers=len(self._lost),
         )
 
     def stop(self) -> LoadSummary:
@@ -67,7 +73,9 @@ class FakeLoad:
             self.calls.append("stop")
             requests = self._requests() if self.level else 0
             duration = self.clock() - self._started if self.level else 0.0
-            self._summary = LoadSummary(requests, self._failures(requests), duration, None)
+            self._summary = LoadSummary(
+                requests, self._failures(requests), duration, None, lost=tuple(self._lost)
+            )
         return self._summary
 
     def _requests(self) -> int:
