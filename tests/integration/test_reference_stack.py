@@ -10,8 +10,13 @@ from datetime import datetime
 import httpx
 import pytest
 
+from harness.analyzers.base import AnalysisContext
+from harness.analyzers.phased_deploy import PhasedDeployParams
+from harness.analyzers.phased_deploy import run as phased_deploy
 from harness.bringup import PhaseTiming
+from harness.metrics.fake import FakeMetricsSource
 from harness.stack import Stack
+from harness.windows import PhaseMarks, ScenarioTimeline
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -53,6 +58,21 @@ def test_every_service_healthy_in_phase_order(reference_stack: tuple[Stack, list
             assert started >= earlier.healthy_at - 0.5, (
                 f"{name} started before phase {earlier.phase} was healthy"
             )
+
+
+def test_the_recorded_bring_up_passes_phased_deploy_with_the_reference_caps(
+    reference_stack: tuple[Stack, list[PhaseTiming]],
+) -> None:
+    """The proof that the phased-deploy objective (docs/rules-runtime-13.md) may go into slas.yaml."""
+    _, timings = reference_stack
+    for timing in timings:  # every container recorded, as the engine started it
+        assert {c.service for c in timing.containers} == set(timing.services), timing.phase
+    params = PhasedDeployParams(phase_1_max=10, phase_2_max=2, phase_3_max=8)
+    end = time.time()
+    timeline = ScenarioTimeline.from_marks(PhaseMarks(end - 60, end))
+    context = AnalysisContext(FakeMetricsSource(), timeline.whole, timeline, 1.0, bring_up=tuple(timings))
+    finding = phased_deploy(context, params)
+    assert finding.status == "pass", finding.reason
 
 
 def test_gateway_health_answers_under_one_second(reference_stack: tuple[Stack, list[PhaseTiming]]) -> None:

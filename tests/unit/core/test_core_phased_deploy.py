@@ -18,6 +18,9 @@ from harness.bringup import BringUp, ContainerStart, PhaseTiming, engine_instant
 from harness.catalogue import parse_text
 from harness.lint.loader import merge_compose
 from harness.metrics.fake import FakeMetricsSource
+from harness.reports import command
+from harness.reports.run_record import RunRecord, ScenarioRecord, load_run_record, write_run_record
+from harness.windows import PhaseMarks
 
 BEGIN = T0 - 200  # the bring-up ends before the first scenario starts
 REFERENCE = {
@@ -206,3 +209,14 @@ def test_the_documented_objective_reads_with_the_documented_caps() -> None:
     (objective,) = parse_text(DOCUMENTED_OBJECTIVE, "slas.yaml").objectives
     params = objective.measurement.params
     assert isinstance(params, PhasedDeployParams) and params.caps == DOCUMENTED_CAPS
+
+
+def test_judge_reads_the_bring_up_from_run_json(tmp_path: Path) -> None:
+    """`harness judge` judges the bring-up the run recorded; a run.json without one is an error verdict."""
+    catalogue = parse_text(DOCUMENTED_OBJECTIVE, "slas.yaml")
+    scenario = ScenarioRecord("baseline", PhaseMarks(T0, T0 + 60))
+    for bring_up, status in ((reference(), "pass"), ((), "error")):
+        write_run_record(tmp_path / "run.json", RunRecord((scenario,), bring_up=bring_up))
+        record = load_run_record(tmp_path / "run.json")
+        (verdict,) = command.judge_run(catalogue, record, FakeMetricsSource(), "run.json")
+        assert (verdict.id, verdict.status) == ("phased-deploy", status), verdict.reason
