@@ -2,7 +2,8 @@
 
 Everything the harness knows of a stack comes from here: the merged model that the Compose CLI itself
 prints (`config`), so overrides, anchors and interpolation resolve exactly as Compose resolves them, and
-the labels ``sutazai.tier``, ``sutazai.phase`` and ``sutazai.memory-pool`` plus ``depends_on``.
+the tier, phase and memory-pool labels (harness.labels: ``sutazai.*`` unless slas.yaml names others) plus
+``depends_on``.
 Either Compose CLI works: ``docker compose`` (v2) or ``docker-compose --compatibility`` (v1).
 """
 
@@ -20,10 +21,7 @@ import yaml
 
 from harness.errors import InputError, StackError
 from harness.images import ImageBuild
-
-TIER_LABEL = "sutazai.tier"
-PHASE_LABEL = "sutazai.phase"
-POOL_LABEL = "sutazai.memory-pool"
+from harness.labels import StackLabels
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +120,7 @@ class Compose:
             raise StackError(f"`compose {' '.join(args)}` failed: {detail[-1] if detail else 'no output'}")
         return result.stdout or ""
 
-    def load_project(self) -> Project:
+    def load_project(self, labels: StackLabels) -> Project:
         try:
             model = yaml.safe_load(self.run("config"))
         except StackError as exc:
@@ -130,26 +128,26 @@ class Compose:
             raise InputError(
                 str(self.files[0]), None, str(exc).removeprefix("`compose config` failed: ")
             ) from exc
-        return Project(self.project_name, self.files, tuple(_services(model or {}, self.files[0])))
+        return Project(self.project_name, self.files, tuple(_services(model or {}, self.files[0], labels)))
 
 
-def _services(model: dict, first_file: Path) -> list[Service]:
+def _services(model: dict, first_file: Path, names: StackLabels) -> list[Service]:
     services = []
     for name, spec in (model.get("services") or {}).items():
         labels = spec.get("labels") or {}
         if isinstance(labels, list):  # v1 may keep the list form: ["key=value", ...]
             labels = dict(item.split("=", 1) for item in labels)
-        phase_text = str(labels.get(PHASE_LABEL, "1"))
+        phase_text = str(labels.get(names.phase, "1"))
         if not phase_text.isdigit():
-            raise InputError(str(first_file), None, f"service {name}: label {PHASE_LABEL} must be a number")
+            raise InputError(str(first_file), None, f"service {name}: label {names.phase} must be a number")
         depends = spec.get("depends_on") or {}
         healthcheck = spec.get("healthcheck") or {}
         services.append(
             Service(
                 name=name,
                 phase=int(phase_text),
-                tier=labels.get(TIER_LABEL),
-                pool=labels.get(POOL_LABEL),
+                tier=labels.get(names.tier),
+                pool=labels.get(names.pool),
                 depends_on=frozenset(depends),
                 has_healthcheck=bool(healthcheck) and not healthcheck.get("disable", False),
                 build=_build(spec),

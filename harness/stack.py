@@ -21,6 +21,7 @@ from harness.bringup import ContainerStart, PhaseTiming, engine_instant
 from harness.compose import Compose, Project, default_project_name
 from harness.engine import ensure_engine
 from harness.errors import InputError, StackError
+from harness.labels import DEFAULT_LABELS, StackLabels
 
 DEFAULT_STACK = "stack/compose.yml"
 PROJECT_LABEL = "com.docker.compose.project"
@@ -57,12 +58,15 @@ class Stack:
         self.client = client or docker.from_env()
 
     @classmethod
-    def from_files(cls, files: Sequence[Path], project_name: str | None = None) -> Stack:
-        """The stack these compose files describe, on an engine that answers (started if need be)."""
+    def from_files(
+        cls, files: Sequence[Path], project_name: str | None = None, labels: StackLabels = DEFAULT_LABELS
+    ) -> Stack:
+        """The stack these compose files describe, on an engine that answers (started if need be); its
+        services' phases, tiers and pools are read from ``labels``."""
         require_compose_files(files)
         engine = ensure_engine()
         compose = Compose(engine.compose_command, files, project_name or default_project_name(files[0]))
-        return cls(compose, compose.load_project())
+        return cls(compose, compose.load_project(labels))
 
     def containers(self, service: str | None = None, all: bool = True) -> list[Container]:
         labels = [f"{PROJECT_LABEL}={self.project.name}"]

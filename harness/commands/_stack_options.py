@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 from harness.compose import Project
+from harness.labels import DEFAULT_LABELS
+from harness.lint.config import load_config
 from harness.remote import add_engine_options
 from harness.stack import DEFAULT_STACK, Stack
 
@@ -38,6 +40,18 @@ def _project_name(text: str) -> str:
     return text
 
 
+def add_labels_option(parser: argparse.ArgumentParser) -> None:
+    """For the commands that read the services' labels but no catalogue of their own (up, status)."""
+    parser.add_argument(
+        "--slas",
+        metavar="SLAS_YAML",
+        help="the slas.yaml whose labels: section names the phase, tier and pool labels "
+        f"(default: {DEFAULT_LABELS.phase}, {DEFAULT_LABELS.tier}, {DEFAULT_LABELS.pool})",
+    )
+
+
 def open_stack(args: argparse.Namespace) -> tuple[Stack, Project]:
-    stack = Stack.from_files([Path(f) for f in args.stack], args.project_name)
+    # The lint's reader of slas.yaml: it reads labels: without the whole catalogue.
+    labels = load_config(args.slas).labels if getattr(args, "slas", None) else DEFAULT_LABELS
+    stack = Stack.from_files([Path(f) for f in args.stack], args.project_name, labels)
     return stack, stack.project

@@ -4,7 +4,7 @@ import argparse
 
 import httpx
 
-from harness.commands._stack_options import add_stack_options, open_stack
+from harness.commands._stack_options import add_labels_option, add_stack_options, open_stack
 from harness.errors import MeasurementError
 
 HELP = "print every service (phase, tier, pool, health) and Prometheus's targets; exit 1 if any is down"
@@ -12,6 +12,7 @@ HELP = "print every service (phase, tier, pool, health) and Prometheus's targets
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_options(parser)
+    add_labels_option(parser)
     parser.add_argument("--prometheus", default="http://127.0.0.1:10400", help="Prometheus base URL")
 
 

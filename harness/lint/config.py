@@ -1,4 +1,5 @@
-"""The lint's budgets and ranges: slas.yaml's ``pools:`` and ``lint:`` sections, defaults from the rules.
+"""The lint's budgets and ranges: slas.yaml's ``pools:`` and ``lint:`` sections, defaults from the rules,
+and the label names of ``labels:`` (harness.labels).
 
 Other top-level keys of slas.yaml belong to the SLA catalogue and are ignored here. A wrong key, type or
 value is an ``InputError`` naming slas.yaml:line.
@@ -9,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.errors import InputError
+from harness.labels import DEFAULT_LABELS, StackLabels
 from harness.lint.compose_cli import ComposeCli
 from harness.lint.units import PortRange, parse_bytes, parse_cpuset, parse_duration, parse_port_range
 from harness.yamlsource import LinedDict, LinedList, load_file
@@ -107,6 +109,7 @@ class LintConfig:
     ollama: OllamaSpec = OllamaSpec()
     claude: ClaudeSpec = ClaudeSpec()
     compose: ComposeCli = "v2"  # whose rules resolve keys and limits; the command picks the machine's
+    labels: StackLabels = DEFAULT_LABELS  # slas.yaml's labels: (the catalogue reads that section too)
 
     def resolved(self) -> LintConfig:
         """This configuration with the host's core count filled in (read at the entry point)."""
@@ -287,11 +290,14 @@ def _spec(node: object, name: str, base: T, parsers: Mapping[str, Callable[[Any]
 
 
 def parse_config(document: object) -> LintConfig:
-    """Build the configuration from a loaded slas.yaml (only ``pools:`` and ``lint:`` are read)."""
+    """Build the configuration from a loaded slas.yaml (only ``labels:``, ``pools:`` and ``lint:`` are read)."""
     if document is None:
         return LintConfig()
     top = _mapping(document, "slas.yaml")
     config = LintConfig()
+    if "labels" in top:
+        names = {f.name: _label_name for f in fields(StackLabels)}
+        config = replace(config, labels=_spec(top["labels"], "labels", StackLabels(), names))
     if "pools" in top:
         config = replace(config, pools=_parse_pools(top["pools"]))
     if "lint" not in top:
@@ -301,6 +307,12 @@ def parse_config(document: object) -> LintConfig:
     for key in lint:
         changes.update(_LINT_KEYS[key](lint, key, config))
     return replace(config, **changes)
+
+
+def _label_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a label name, got {value!r}")
+    return value
 
 
 def _simple(attr: str, parse: Callable[[Any], Any]) -> Callable[[LinedDict, str, LintConfig], dict[str, Any]]:

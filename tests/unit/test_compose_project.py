@@ -6,6 +6,7 @@ import pytest
 
 from harness.compose import Project, _services, default_project_name
 from harness.errors import InputError
+from harness.labels import StackLabels
 
 MODEL = {
     "services": {
@@ -26,7 +27,7 @@ MODEL = {
 
 
 def _project() -> Project:
-    return Project("p", (Path("c.yml"),), tuple(_services(MODEL, Path("c.yml"))))
+    return Project("p", (Path("c.yml"),), tuple(_services(MODEL, Path("c.yml"), StackLabels())))
 
 
 def test_phases_group_services_in_order() -> None:
@@ -53,7 +54,15 @@ def test_healthcheck_presence_and_builds() -> None:
 
 def test_non_numeric_phase_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"label sutazai\.phase must be a number"):
-        _services({"services": {"x": {"labels": {"sutazai.phase": "first"}}}}, Path("c.yml"))
+        _services({"services": {"x": {"labels": {"sutazai.phase": "first"}}}}, Path("c.yml"), StackLabels())
+
+
+def test_labels_named_in_slas_yaml_are_read_instead() -> None:
+    model = {
+        "services": {"x": {"labels": {"acme.phase": "2", "acme.tier": "critical", "sutazai.phase": "5"}}}
+    }
+    (service,) = _services(model, Path("c.yml"), StackLabels(tier="acme.tier", phase="acme.phase"))
+    assert (service.phase, service.tier, service.pool) == (2, "critical", None)
 
 
 def test_project_name_follows_compose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

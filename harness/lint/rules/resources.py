@@ -92,7 +92,7 @@ def check_pinning(model: ComposeModel, config: LintConfig) -> Iterator[Finding]:
                 "1.2",
                 service,
                 service.cpuset.loc,
-                f"pinning not judged: no sutazai.tier label{service.tier_note()}",
+                f"pinning not judged: no {config.labels.tier} label{service.tier_note()}",
             )
         elif not cores <= allowed:
             yield error(
