@@ -185,6 +185,10 @@ class Fields:
             raise self.error(key, f"expected a list, got {show(value)}")
         return value
 
+    def allow(self, key: str) -> None:
+        """Count ``key`` as known without reading it."""
+        self._used.add(key)
+
     def finish(self) -> None:
         """Reject keys nobody read: a typo must not be silently ignored."""
         unknown = [k for k in self.node if k not in self._used]
@@ -235,6 +239,7 @@ def read_dataclass(cls: type[T], fields: Fields) -> T:
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         has_default = field.default is not dataclasses.MISSING
         if not fields.has(field.name) and has_default:
+            fields.allow(field.name)  # absent, but known: an unknown key's error lists it
             continue
         default = field.default if has_default else _MISSING
         values[field.name] = _read_hint(fields, field.name, hints[field.name], default)

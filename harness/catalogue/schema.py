@@ -18,9 +18,11 @@ from typing import Any
 
 from harness.analyzers import ANALYZERS, PROMQL
 from harness.catalogue.grading import CRITERIA_KEYS, CRITERION_PATTERN, PERCENT_PATTERN
+from harness.catalogue.load_spec import BODYLESS, METHODS, LoadRequest
 from harness.catalogue.model import FAULT_ATTRIBUTES, Defaults, FaultSpec, Objective, Scenario
 from harness.catalogue.parse import _NAME, LINT_SECTIONS, VERSION
 from harness.catalogue.reader import DURATION_PATTERN, Spelling
+from harness.labels import StackLabels
 from harness.rules import SECTIONS
 from harness.windows import DURATION
 
@@ -57,6 +59,9 @@ def catalogue_schema() -> JSONSchema:
             },
             "objectives": {"type": "array", "minItems": 1, "items": _objective_schema()},
             "total_score": _total_score_schema(),
+            "load": _load_schema(),
+            "labels": dataclass_schema(StackLabels),
+            "suites": _STRINGS,
             **{
                 section: {"description": "the static lint's (python -m harness lint)"}
                 for section in LINT_SECTIONS
@@ -201,6 +206,33 @@ def _analyzer_schema() -> JSONSchema:
             }
             for name, spec in ANALYZERS.items()
         ],
+    }
+
+
+def _load_schema() -> JSONSchema:
+    """A locustfile of the stack's own, or the generic locustfile's requests (one of the two)."""
+    request = dataclass_schema(LoadRequest, skip=("body",))
+    spellings = [*METHODS, *(m.lower() for m in METHODS)]
+    with_body = [m for m in spellings if m.upper() not in BODYLESS]
+    request["properties"].update(
+        {
+            "path": {"type": "string", "pattern": "^/"},
+            "method": {"enum": spellings},
+            "body": {"description": "sent as JSON (not with GET, HEAD or OPTIONS)"},
+            "weight": {"type": "integer", "minimum": 1},
+        }
+    )
+    # A body only with a method that sends one (GET when none is given).
+    request["if"] = {"not": {"required": ["method"], "properties": {"method": {"enum": with_body}}}}
+    request["then"] = {"not": {"required": ["body"]}}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "locustfile": {**_TEXT, "description": "relative to slas.yaml"},
+            "requests": {"type": "array", "minItems": 1, "items": request},
+        },
+        "oneOf": [{"required": ["locustfile"]}, {"required": ["requests"]}],
     }
 
 

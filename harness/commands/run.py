@@ -7,9 +7,11 @@ import pytest
 
 from harness.catalogue import load_catalogue
 from harness.catalogue.history import with_history
+from harness.catalogue.load_spec import require_load
 from harness.commands._stack_options import add_stack_options
 from harness.errors import InputError
 from harness.history.store import check_history
+from harness.packaged import suites_folder
 from harness.reports.files import prepare_directory
 from harness.stack import require_compose_files
 
@@ -20,7 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_stack_options(parser)
     parser.add_argument("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
     parser.add_argument("--reports", default="reports", help="where reports go (default reports/)")
-    parser.add_argument("--scenarios", default="scenarios", help="the folder of scenario suites")
+    parser.add_argument(
+        "--suites",
+        nargs="+",
+        default=[],
+        metavar="FOLDER",
+        help="folders of scenario suites of your own, run after the packaged ones and slas.yaml's suites: "
+        "(default: none)",
+    )
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running at the end")
     parser.add_argument("--history", help="the history file (default: slas.yaml defaults.history)")
     parser.add_argument(
@@ -31,11 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # Bad input is one line and exit 2 here, before pytest would report it once per scenario.
     require_compose_files([Path(f) for f in args.stack])
-    check_history(with_history(load_catalogue(args.slas), args.history).defaults.history)
-    if not Path(args.scenarios).exists():
-        raise InputError(args.scenarios, None, "no such folder of scenario suites")
+    catalogue = with_history(load_catalogue(args.slas), args.history)
+    check_history(catalogue.defaults.history)
+    require_load(args.slas, catalogue.load)
+    missing = next((f for f in args.suites if not Path(f).is_dir()), None)
+    if missing is not None:
+        raise InputError(missing, None, "no such folder of scenario suites")
     prepare_directory(Path(args.reports))
-    argv = [args.scenarios, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
+    suites = [str(suites_folder()), *map(str, catalogue.suites), *args.suites]
+    argv = [*suites, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
     if args.project_name:
         argv += ["--project-name", args.project_name]
     if args.keep_stack:

@@ -153,6 +153,7 @@ defaults:
   prometheus: {url: "http://127.0.0.1:9"}
   endpoints: {gateway: "http://127.0.0.1:9", faultproxy: "http://127.0.0.1:9"}
   load: {users: 1, spawn_rate: 1, rate: 1}
+load: {requests: [{name: health, path: /health}]}
 scenarios:
   quiet:
     windows: {steady: 2s}

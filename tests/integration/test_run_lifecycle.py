@@ -28,6 +28,7 @@ version: 1
 defaults:
   prometheus: {url: "http://127.0.0.1:9"}
   endpoints: {gateway: "http://127.0.0.1:9", faultproxy: "http://127.0.0.1:9"}
+load: {requests: [{name: health, path: /health}]}
 scenarios:
   baseline: {windows: {steady: 5s}}
 objectives:

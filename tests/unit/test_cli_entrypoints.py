@@ -147,11 +147,16 @@ INPUT_ERRORS = [
     ),
     (["clean", "--slas", "{slas}", "--stack", "{missing}"], "{missing}: no such compose file"),
     (["clean", "--slas", "{missing}"], "{missing}: no such file"),
+    *(([c, "--stack", STACK, "--slas", "{missing}"], "{missing}: no such file") for c in ("up", "status")),
     (["run", "--stack", "{missing}"], "{missing}: no such compose file"),
     (["run", "--stack", STACK, "--slas", "{missing}"], "{missing}: no such file"),
     (["run", "--stack", STACK, "--slas", "{folder}"], "{folder}: cannot read"),
     (["run", "--stack", STACK, "--slas", "{bad_yaml}"], "{bad_yaml}:3"),
-    (["run", "--stack", STACK, "--slas", "{slas}", "--scenarios", "{missing}"], "{missing}: no such folder"),
+    (["run", "--stack", STACK, "--slas", "{slas}", "--suites", "{missing}"], "{missing}: no such folder"),
+    (
+        ["run", "--stack", STACK, "--slas", "{loadless}"],
+        "{loadless}: load: missing: name your load.locustfile",
+    ),
     (["run", "--stack", STACK, "--slas", "{slas}", "--reports", "{file}"], "{file}: cannot write: "),
     (["slas", "--slas", "{missing}"], "{missing}: no such file"),
     (["slas", "--slas", "{folder}"], "{folder}: cannot read"),
@@ -169,12 +174,17 @@ def test_a_missing_or_unreadable_input_is_one_line_exit_2(
 ) -> None:
     (tmp_path / "file").write_text("")
     (tmp_path / "bad.yaml").write_text("version: 1\nobjectives: [\n")
+    (tmp_path / "loadless.yaml").write_text(
+        "version: 1\nscenarios: {baseline: {}}\nobjectives:\n  - {id: fast, rule: '8.1', scenarios: all,"
+        " window: steady, analyzer: {name: response_time, params: {threshold: 1s}}}\n"
+    )
     names = {
         "missing": str(tmp_path / "nope"),
         "folder": str(tmp_path),
         "file": str(tmp_path / "file"),
         "bad_yaml": str(tmp_path / "bad.yaml"),
         "slas": str(ROOT / "slas.yaml"),
+        "loadless": str(tmp_path / "loadless.yaml"),
     }
     assert main([a.format(**names) for a in argv]) == 2
     captured = capsys.readouterr()

@@ -44,6 +44,11 @@ objectives:
     warning: ["<= 0.008"]
     weight: 2
 total_score: {pass: 90%, warning: 0.75}
+load:
+  requests:
+    - {name: order, method: POST, path: /api/orders, body: {item: 1}, weight: 3}
+    - {name: health, path: /health}
+labels: {tier: acme.tier, phase: acme.phase}
 """
 
 
@@ -85,6 +90,18 @@ BAD = [
     ),
     ("attribute of another fault kind", "latency: 500", "latency: 500, rate: 3"),
     ("bad duration", "steady: 20s", "steady: soon"),
+    ("a request path not from the root", "path: /health", "path: health"),
+    ("a body on a GET", "path: /health}", "path: /health, body: {a: 1}}"),
+    ("an unknown method", "method: POST", "method: SEND"),
+    ("a weight of 0", "weight: 3", "weight: 0"),
+    ("an unknown request key", "weight: 3", "weight: 3, timeout: 1"),
+    ("an unknown label", "phase: acme.phase", "phase: acme.phase, zone: acme.zone"),
+    (
+        "neither locustfile nor requests",
+        "    - {name: order, method: POST, path: /api/orders, body: {item: 1}, weight: 3}\n"
+        "    - {name: health, path: /health}\n",
+        "    []\n",
+    ),
     (
         "no scenarios",
         "  baseline: {}\n  kill: {fault: {kind: proxy_latency, target: redis, latency: 500}}\n",
