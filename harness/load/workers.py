@@ -52,6 +52,10 @@ def master_options(workers: int, port: int, start_timeout: float) -> list[str]:
     ]
 
 
+def worker_log(run_dir: Path, index: int) -> Path:
+    return run_dir / f"locust-worker-{index}.log"
+
+
 def worker_command(command: Sequence[str], locustfile: Path, host: str, port: int) -> list[str]:
     return [
         *command,
@@ -92,7 +96,7 @@ class LocustWorkers:
     def start(self, count: int, command: list[str], env: dict[str, str], run_dir: Path, run_id: str) -> None:
         """Start ``count`` workers (LoadError if one cannot be started; those started are left to stop())."""
         for index in range(1, count + 1):
-            log = (run_dir / f"locust-worker-{index}.log").open("wb")
+            log = worker_log(run_dir, index).open("wb")
             try:
                 proc = subprocess.Popen(
                     command,

@@ -2,7 +2,8 @@
 
 Its own first option, --mode, picks a behaviour: ok (reports every 0.1 s, quits on SIGTERM with a last
 report), ignore-term (ignores SIGTERM), crash (one line on stderr, exit 3), silent (never reports),
-worker-dies (as ok, but its workers exit with code 5 after WORKER_LIFE_S). It always ends by itself after
+worker-dies (as ok, but its workers exit with code 5 after WORKER_LIFE_S), worker-crash (as ok, but its
+workers exit at once with code 2 and one line on stderr). It always ends by itself after
 --run-time. With --worker it is a worker: it reports nothing and waits for SIGTERM (WORKER_BOUND_S at most).
 """
 
@@ -51,6 +52,9 @@ def main() -> int:
 
 
 def worker(mode: str) -> int:
+    if mode == "worker-crash":
+        print("locustfile: refusing host: boom", file=sys.stderr)
+        return 2
     stopping: list[bool] = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     end = time.monotonic() + (WORKER_LIFE_S if mode == "worker-dies" else WORKER_BOUND_S)
