@@ -44,6 +44,12 @@ class FaultRecord:
     location: str
     """The container id (container faults) or the fault proxy's API URL (proxy faults)."""
     stream: str = "downstream"
+    networks: tuple[str, ...] = ()
+    """Partitions: each network the target was cut from with its aliases there (``name=alias,alias``), so
+    that a crashed run's partition is healed with the names the stack resolves."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "networks", tuple(self.networks))  # a journal read back gives a list
 
 
 class Fault(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from harness.catalogue.model import PRESSURE_KINDS, FaultSpec
+from harness.catalogue.model import PARTITION, PRESSURE_KINDS, FaultSpec
 from harness.faults.base import Fault, FaultError, FaultRecord
 from harness.faults.burst import (
     BURST_KINDS,
@@ -19,6 +19,7 @@ from harness.faults.burst import (
 )
 from harness.faults.container import CONTAINER_ACTIONS, ContainerAction, ContainerFault, ContainerHandle
 from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS, build_lifecycle, restore_lifecycle
+from harness.faults.partition import NetworkSource, build_partition, restore_partition
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 from harness.faults.stress import Engine, build_pressure, restore_pressure
 
@@ -28,13 +29,20 @@ class NamedProject(Protocol):
     def name(self) -> str: ...
 
 
-class ContainerSource(Protocol):
-    """Where container faults find their containers: harness.stack.Stack, or anything listing the same;
-    the engine they run on, docker's client (pressure faults start their helpers there); and the compose
-    project they belong to (the sweep finds its helpers by it)."""
+class Client(Engine, Protocol):
+    """docker's client as the faults use it: what the pressure faults use, and its networks (partitions)."""
 
     @property
-    def client(self) -> Engine: ...
+    def networks(self) -> NetworkSource: ...
+
+
+class ContainerSource(Protocol):
+    """Where container faults find their containers: harness.stack.Stack, or anything listing the same;
+    the engine they run on, docker's client (pressure faults start their helpers there, partitions cut its
+    networks); and the compose project they belong to (the sweep finds its helpers by it)."""
+
+    @property
+    def client(self) -> Client: ...
 
     @property
     def project(self) -> NamedProject: ...
@@ -59,6 +67,15 @@ def build_fault(
         return _burst(spec, stack, helpers or DockerHelpers())
     if spec.kind in LIFECYCLE_KINDS:
         return build_lifecycle(spec, stack.container(spec.target))
+    if spec.kind == PARTITION:
+        return build_partition(
+            spec.target,
+            stack.container(spec.target),
+            stack.client.networks,
+            stack.project.name,
+            network=spec.network,
+            keep_network=spec.keep_network,
+        )
     family, _, name = spec.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:
         return ContainerFault(
@@ -128,6 +145,11 @@ def restore_fault(
     if record.kind in LIFECYCLE_KINDS:
         found = _journalled_container(record, stack)
         return None if found is None else restore_lifecycle(record, found, settle_timeout)
+    if record.kind == PARTITION:
+        found = _journalled_container(record, stack)
+        if found is None or stack is None:
+            return None
+        return restore_partition(record, found, stack.client.networks, settle_timeout)
     if family == "proxy" and name in PROXY_KINDS:
         return ProxyFault(cast(ProxyKind, name), record.target, record.location, stream=record.stream)
     raise FaultError(f"fault journal names an unknown fault kind {record.kind!r}")

@@ -31,6 +31,7 @@ class FakeContainer:
             "State": {},
             "Config": {"StopTimeout": 3},
             "HostConfig": {"RestartPolicy": {"Name": restart_policy, "MaximumRetryCount": 0}},
+            "NetworkSettings": {"Networks": {}},
         }
         self.grace_given: list[int] = []
         self._set(running=True, paused=False, started=True)
@@ -169,6 +170,7 @@ class FakeEngine:
         self._cpu_seconds: dict[str, tuple[float, float]] = {}
         self.containers = _FakeContainers(self)
         self.images = _FakeImages()
+        self.networks = FakeNetworks(targets)
         self.api = self
 
     def info(self) -> dict[str, Any]:
@@ -258,6 +260,51 @@ class FakeEngine:
         seconds += (now - since) * rate
         self._cpu_seconds[target.id] = (seconds, now)
         return seconds
+
+
+class FakeNetworks:
+    """docker's ``client.networks`` over fake containers: ``attach`` puts a container on a network (as
+    Compose does), ``get(name).connect/disconnect`` change what its ``NetworkSettings.Networks`` shows;
+    with ``inert`` they are accepted and change nothing. ``calls`` lists them in order."""
+
+    def __init__(self, containers: list[FakeContainer]) -> None:
+        self.containers = containers
+        self.inert = False
+        self.calls: list[tuple[str, str, str, tuple[str, ...]]] = []
+
+    @staticmethod
+    def attach(container: FakeContainer, network: str, *aliases: str) -> None:
+        container.attrs["NetworkSettings"]["Networks"][network] = {
+            "Aliases": list(aliases),
+            "NetworkID": network,
+        }
+
+    def get(self, network_id: str) -> _FakeNetwork:
+        return _FakeNetwork(self, network_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _FakeNetwork:
+    owner: FakeNetworks
+    name: str
+
+    def _container(self, key: str) -> FakeContainer:
+        found = next((c for c in self.owner.containers if key in (c.id, c.name) and not c.gone), None)
+        if found is None:
+            raise docker.errors.NotFound(f"No such container: {key}")
+        return found
+
+    def connect(self, container: str, aliases: list[str] | None = None) -> None:
+        target = self._container(container)
+        self.owner.calls.append(("connect", self.name, target.name, tuple(aliases or ())))
+        if not self.owner.inert:
+            FakeNetworks.attach(target, self.name, *(aliases or ()))
+
+    def disconnect(self, container: str) -> None:
+        target = self._container(container)
+        self.owner.calls.append(("disconnect", self.name, target.name, ()))
+        if not self.owner.inert:
+            target.attrs["NetworkSettings"]["Networks"].pop(self.name, None)
 
 
 class _FakeContainers:
