@@ -18,6 +18,7 @@ from harness.lint.dockerfile import ImageUser, image_user
 from harness.lint.fields import Located, as_text, integer, mapping_field, parse_field, sequence_field
 from harness.lint.limits import resolve_limits
 from harness.lint.merge import Loc, item_loc, key_loc
+from harness.lint.mounts import Mount, parse_mount
 from harness.lint.units import (
     PortRange,
     PortSpec,
@@ -30,8 +31,6 @@ from harness.yamlsource import LinedDict, LinedList
 
 T = TypeVar("T")
 
-TIER_LABEL = "sutazai.tier"
-POOL_LABEL = "sutazai.memory-pool"
 SUPPRESS_KEY = "x-lint-suppress"
 
 
@@ -96,6 +95,8 @@ class Service:
     user: Located[str] | None
     image_user: ImageUser | None  # USER of the local Dockerfile, when the service builds one
     command: str  # command and entrypoint as text, for recognising HTTP servers
+    command_loc: Loc  # where the command (else the entrypoint, else the service) is written
+    volumes: tuple[Located[Mount], ...]
     suppressions: tuple[Suppression, ...]
 
     def tier_note(self) -> str:
@@ -161,7 +162,7 @@ def _image_name(image: str | None) -> str:
 
 
 def infer_tier(
-    name: str, image: str | None, environment: Mapping[str, Located[str | None]]
+    name: str, image: str | None, environment: Mapping[str, Located[str | None]], tier_label: str
 ) -> tuple[str, str]:
     """A tier for a service without the label, and why (image first, then name, then its priority).
 
@@ -176,7 +177,7 @@ def infer_tier(
             if word and tier == "gateway":
                 return "infrastructure", (
                     f"inferred from {source} {word!r} as infrastructure, not the gateway: label it "
-                    f"{TIER_LABEL}: gateway"
+                    f"{tier_label}: gateway"
                 )
             if word:
                 return tier, f"inferred from {source} {word!r}"
@@ -334,18 +335,18 @@ def _tier(
     config: LintConfig,
 ) -> tuple[Located[str], str | None]:
     """The service's tier and, when it was inferred, why: its label, else lint.service_tiers, else inferred."""
-    label = _label(labels, TIER_LABEL)
+    label = _label(labels, config.labels.tier)
     if label is not None:
         if label.value not in TIERS:
             raise InputError(
                 label.loc.file,
                 label.loc.line,
-                f"services.{name}: label {TIER_LABEL}={label.value!r} is not a tier ({', '.join(TIERS)})",
+                f"services.{name}: label {config.labels.tier}={label.value!r} is not a tier ({', '.join(TIERS)})",
             )
         return label, None
     if name in config.service_tiers:
         return Located(config.service_tiers[name], loc), None
-    value, why = infer_tier(name, image, environment)
+    value, why = infer_tier(name, image, environment, config.labels.tier)
     return Located(value, loc), why
 
 
@@ -361,7 +362,7 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
     labels = mapping_field(service, "labels", what)
 
     tier, tier_inferred = _tier(name, labels, image.value if image else None, environment, loc, config)
-    pool = _label(labels, POOL_LABEL)
+    pool = _label(labels, config.labels.pool)
     if pool is None:
         from_tier = config.pool_for_tier(tier.value)
         pool = Located(from_tier, tier.loc) if from_tier else None
@@ -393,6 +394,8 @@ def build_service(name: str, service: object, loc: Loc, config: LintConfig) -> S
         user=parse_field(service, "user", what, as_text),
         image_user=image_user(service) if "user" not in service else None,
         command=" ".join(_command_text(service.get(k)) for k in ("entrypoint", "command")).strip(),
+        command_loc=next((key_loc(service, k) for k in ("command", "entrypoint") if k in service), loc),
+        volumes=_located_items(service, "volumes", what, parse_mount),
         suppressions=_suppressions(service, what),
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from _lint_support import CONFIG, errors, good_stack, lint_docs, of_rule, service, warnings, with_service
 
+from harness.labels import DEFAULT_LABELS
 from harness.lint.config import LintConfig
 from harness.lint.model import infer_tier
 from harness.lint.rules import RULES
@@ -16,7 +17,8 @@ from harness.lint.rules import RULES
 
 def test_registry_lists_exactly_the_rules_of_issue_4() -> None:
     assert [r.number for r in RULES] == [
-        "1.1", "1.2", "1.3", "2.2", "2.3", "2.4", "3.2", "5.1", "5.2", "5.3", "9.1", "9.2", "9.3", "12.1", "12.2", "12.3",
+        "1.1", "1.2", "1.3", "2.2", "2.3", "2.4", "3.2", "4.2", "5.1", "5.2", "5.3", "9.1", "9.2", "9.3", "12.1", "12.2",
+        "12.3",
     ]  # fmt: skip
 
 
@@ -460,4 +462,4 @@ def test_config_can_tighten_a_rule(tmp_path: Path) -> None:
     ],
 )
 def test_tier_inference_from_image_then_name(name: str, image: str, tier: str) -> None:
-    assert infer_tier(name, image, {})[0] == tier
+    assert infer_tier(name, image, {}, DEFAULT_LABELS.tier)[0] == tier

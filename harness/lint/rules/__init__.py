@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.lint.rules import lifecycle, ports, resources, security, workloads
+from harness.lint.rules import lifecycle, ports, resources, security, volumes, workloads
 from harness.lint.rules.base import Check
 
 
@@ -23,6 +23,9 @@ RULES: tuple[Rule, ...] = (
     Rule("2.3", "Restart on-failure with bounded attempts", lifecycle.check_restart),
     Rule("2.4", "Dependencies wait for service_healthy", lifecycle.check_dependencies),
     Rule("3.2", "Only the gateway publishes ports", ports.check_publishing),
+    Rule(
+        "4.2", "Shared dependencies from named volumes, read-only where shared", volumes.check_shared_volumes
+    ),
     Rule("5.1", "Ports inside the tier's allocated range", ports.check_ranges),
     Rule("5.2", "No forbidden common ports", ports.check_forbidden),
     Rule("5.3", "PORT environment variable for HTTP services", ports.check_port_variable),
