@@ -28,12 +28,14 @@ import pytest
 
 from harness.catalogue import load_catalogue
 from harness.catalogue.history import with_history
+from harness.catalogue.load_spec import require_load
 from harness.catalogue.model import BURST_KINDS, PRESSURE_KINDS, Catalogue, Scenario
 from harness.errors import HarnessError
 from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS
 from harness.history.recording import run_history
 from harness.history.store import check_history
 from harness.interrupts import deferred_interrupts
+from harness.remote import ALLOW_DEST, guard_engine
 from harness.reports import render_summary, write_reports
 from harness.reports.run_record import RunRecord, ScenarioRecord, write_run_record
 from harness.runner import ScenarioResult
@@ -42,7 +44,7 @@ from harness.stack import DEFAULT_STACK
 from harness.state import StackBusy
 from harness.verdict import Verdict
 
-FAMILIES = ("none", "container", "proxy", "burst", "pressure", "lifecycle")
+FAMILIES = ("none", "container", "proxy", "burst", "pressure", "lifecycle", "partition")
 RUN_RECORD = "run.json"
 
 
@@ -66,6 +68,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--project-name", default=None, help="Compose project name")
     group.addoption("--keep-stack", action="store_true", help="leave the stack running at the end")
     group.addoption("--history", default=None, help="the history file (default: slas.yaml defaults.history)")
+    group.addoption(
+        "--allow-remote-engine",
+        action="store_true",
+        dest=ALLOW_DEST,
+        help="drive a Docker engine other than the local socket, and load a non-loopback gateway slas.yaml names",
+    )
     group.addoption(
         "--health-timeout",
         type=float,
@@ -99,9 +107,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"fault_family(name): scenarios of slas.yaml in that family: {', '.join(FAMILIES)}"
     )
+    if config.option.help or config.option.version:  # pytest only prints: no catalogue is needed
+        return
     try:
+        guard_engine(config.option)  # also when pytest is run without `harness run` in front
         catalogue = with_history(load_catalogue(config.getoption("slas")), config.getoption("history"))
         check_history(catalogue.defaults.history)  # a bad history file is found before the stack comes up
+        require_load(catalogue.path, catalogue.load)
     except HarnessError as exc:
         pytest.exit(f"harness: {exc}", returncode=2)
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -162,6 +174,7 @@ class Chaos:
                 run_id=self.state.run_id,
                 say=self._say,
                 keep_stack=self.config.getoption("keep_stack"),
+                allow_remote=self.config.getoption(ALLOW_DEST),
                 health_timeout=self.config.getoption("health_timeout"),
             )
             try:
@@ -186,7 +199,7 @@ def chaos(request: pytest.FixtureRequest) -> Chaos:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
-    if state is None:
+    if state is None or session.config.option.collectonly:  # nothing ran: nothing to judge or record
         return
     with deferred_interrupts(_say_now) as interrupted:
         state.exits.close()
@@ -202,7 +215,7 @@ def _report(session: pytest.Session, state: _State, exitstatus: int, interrupted
     records: tuple[ScenarioRecord, ...] = tuple(r.record for r in state.results)
     state.reports.mkdir(parents=True, exist_ok=True)
     graph = state.session.graph if state.session else {}
-    record = RunRecord(records, graph)
+    record = RunRecord(records, graph, state.session.bring_up if state.session else ())
     write_run_record(state.reports / RUN_RECORD, record)
     compose_file = Path(session.config.getoption("stack")[0])
     history = run_history(state.catalogue, state.run_id, record, compose_file)

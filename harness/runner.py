@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from harness.analyzers.judge import judge_aborted, judge_scenario
+from harness.bringup import BringUp
 from harness.catalogue.model import Catalogue, Scenario
 from harness.errors import MeasurementError
 from harness.faults.base import Fault, FaultError, applied
 from harness.faults.journal import Journal
 from harness.faults.lifecycle import IDLE, LoadPause
 from harness.load.driver import LoadDriver, LoadProgress, running
+from harness.load.health import void_client_side
 from harness.metrics.port import MetricsSource
 from harness.reports import ReportStep
 from harness.reports.run_record import ScenarioRecord
@@ -63,6 +65,7 @@ class Runner:
         journal: Journal,
         progress: Progress,
         run_id: str,
+        bring_up: BringUp = (),
     ) -> None:
         self.catalogue = catalogue
         self.source = source
@@ -73,6 +76,7 @@ class Runner:
         self.journal = journal
         self.progress = progress
         self.run_id = run_id
+        self.bring_up = bring_up
 
     def run(self, scenario: Scenario) -> ScenarioResult:
         steps: list[ReportStep] = []
@@ -104,15 +108,19 @@ class Runner:
                 f"load: {scenario.load.users} users, {scenario.load.rate:g} req/s target",
                 load_started,
                 time.time(),
-                status="pass" if summary.requests else "error",
-                detail=f"{summary.requests} requests, {summary.failures} failures, {summary.rps:.1f} req/s",
+                status="pass" if summary.requests and not summary.lost else "error",
+                detail=f"{summary.requests} requests, {summary.failures} failures, {summary.rps:.1f} req/s"
+                + "".join(f"; lost: {loss.describe()}" for loss in summary.lost),
             )
         )
         self._await_final_scrape(timeline.whole.end)
         if aborted is not None:
             verdicts = judge_aborted(self.catalogue, scenario, timeline, aborted.condition, str(aborted))
         else:
-            verdicts = judge_scenario(self.catalogue, scenario, timeline, self.source, self.graph)
+            verdicts = judge_scenario(
+                self.catalogue, scenario, timeline, self.source, self.graph, self.bring_up
+            )
+        verdicts = void_client_side(verdicts, self.catalogue, timeline, summary.lost)
         fault_window = timeline.fault
         marks = PhaseMarks(
             timeline.whole.start,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from harness.bringup import BringUp
 from harness.catalogue.model import Catalogue, Scenario
 from harness.errors import HarnessError
 from harness.events import DockerEngine, EventFollower, PushgatewaySink
@@ -32,7 +33,6 @@ from harness.runner import Progress, Runner
 from harness.stack import Stack
 from harness.state import ProjectLock, journal_path
 
-LOCUSTFILE = Path("load/locustfile.py")
 HEALTH_TIMEOUT_S = 240.0
 
 
@@ -42,6 +42,7 @@ class OpenSession:
 
     runner: Runner
     graph: Mapping[str, frozenset[str]]
+    bring_up: BringUp
 
 
 class HarnessSession:
@@ -55,6 +56,7 @@ class HarnessSession:
         say: Callable[[str], None],
         keep_stack: bool = False,
         health_timeout: float = HEALTH_TIMEOUT_S,
+        allow_remote: bool = False,
     ) -> None:
         self.catalogue = catalogue
         self.stack_files = tuple(stack_files)
@@ -64,6 +66,8 @@ class HarnessSession:
         self.say = say
         self.keep_stack = keep_stack
         self.health_timeout = health_timeout
+        self.allow_remote = allow_remote
+        """--allow-remote-engine: the load may go to a non-loopback gateway that the catalogue names."""
         self._exits = contextlib.ExitStack()
         self._stack: Stack | None = None
         self._events: EventFollower | None = None
@@ -72,8 +76,8 @@ class HarnessSession:
 
     def __enter__(self) -> OpenSession:
         try:
-            stack, journal = self._bring_up()
-            return OpenSession(self._runner(stack, journal), self._graph(stack))
+            stack, journal, bring_up = self._bring_up()
+            return OpenSession(self._runner(stack, journal, bring_up), self._graph(stack), bring_up)
         except BaseException:
             self.__exit__(*sys.exc_info())
             raise
@@ -89,9 +93,9 @@ class HarnessSession:
                 self._brought_up = False
                 self._take_down(self._stack, failing=exc is not None)
 
-    def _bring_up(self) -> tuple[Stack, Journal]:
+    def _bring_up(self) -> tuple[Stack, Journal, BringUp]:
         self._exits.enter_context(sigterm_as_interrupt())
-        stack = self._stack = Stack.from_files(self.stack_files, self.project_name)
+        stack = self._stack = Stack.from_files(self.stack_files, self.project_name, self.catalogue.labels)
         # Before the sweep: a second run's sweep would revert the faults of the run in progress.
         self._exits.enter_context(ProjectLock(stack.project.name))
         journal = Journal(journal_path(stack.project.name))
@@ -102,12 +106,12 @@ class HarnessSession:
             self.say(f"sweep: {error}")
         build_images(stack.project.image_builds())
         self._brought_up = True
-        stack.up(
+        bring_up = stack.up(
             health_timeout=self.health_timeout,
             on_phase=lambda t: self.say(f"phase {t.phase} healthy in {t.seconds:.1f}s"),
         )
         self._follow_events(stack)
-        return stack, journal
+        return stack, journal, tuple(bring_up)
 
     def _follow_events(self, stack: Stack) -> None:
         """Restarts, exits, OOM kills and health as series (cAdvisor has none), pushed where the load's go."""
@@ -139,7 +143,7 @@ class HarnessSession:
     def _graph(stack: Stack) -> Mapping[str, frozenset[str]]:
         return {s.name: s.depends_on for s in stack.project.services}
 
-    def _runner(self, stack: Stack, journal: Journal) -> Runner:
+    def _runner(self, stack: Stack, journal: Journal, bring_up: BringUp) -> Runner:
         endpoints = self.catalogue.defaults.endpoints
         all_services = tuple(s.name for s in stack.project.services)
 
@@ -149,11 +153,13 @@ class HarnessSession:
 
         load = LocustLoad(
             LocustSettings(
-                locustfile=LOCUSTFILE,
+                locustfile=self.catalogue.load.locustfile_to_run(),
+                requests_json=self.catalogue.load.requests_json(),
                 host=endpoints.gateway,
                 bounds=self.catalogue.defaults.load_bounds,
                 pushgateway_url=endpoints.pushgateway,
                 workdir=self.reports / "load",
+                allow_remote_host=self.allow_remote,
             ),
             register=journal,
         )
@@ -168,4 +174,5 @@ class HarnessSession:
             journal=journal,
             progress=Progress(say=self.say),
             run_id=self.run_id,
+            bring_up=bring_up,
         )

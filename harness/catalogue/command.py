@@ -30,7 +30,8 @@ def _scenario_line(scenario: Scenario) -> str:
         timing = f"steady {w.steady:g} s, fault {w.fault:g} s, recovery {w.recovery:g} s"
         attributes = ", ".join(f"{k}={v:g}" for k, v in scenario.fault.attributes)
         fault = f"{scenario.fault.kind} {scenario.fault.target}" + (f" ({attributes})" if attributes else "")
-    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s"
+    workers = f" over {load.workers} Locust workers" if load.workers > 1 else ""
+    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s{workers}"
 
 
 def summary(catalogue: Catalogue) -> str:

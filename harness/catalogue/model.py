@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, get_args
 
 from harness.catalogue.abort import AbortCondition
+from harness.catalogue.load_spec import LoadSpec
 from harness.history.location import DEFAULT_HISTORY
 from harness.history.spec import RegressionSpec
+from harness.labels import DEFAULT_LABELS, StackLabels
 from harness.verdict import Severity
 from harness.windows import Seconds, WindowName
 
@@ -30,6 +33,7 @@ FaultKind = Literal[
     "http_burst",
     "memory_pressure",
     "cpu_pressure",
+    "partition",
 ]
 FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # The numeric attributes each fault kind takes (Toxiproxy's toxic attributes, plus toxicity 0..1).
@@ -54,8 +58,11 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     # `fraction_of_limit`, `ramp` (a duration); `workers`, `load` (percent)
     "memory_pressure": ("bytes", "fraction_of_limit", "ramp"),
     "cpu_pressure": ("workers", "load"),
+    # the target cut from a network (harness/faults/partition.py): `network` or `keep_network` (names)
+    "partition": (),
 }
 BURST_KINDS: tuple[FaultKind, ...] = ("ollama_load", "http_burst")
+PARTITION: FaultKind = "partition"
 BURST_LIMITS: dict[str, float] = {"concurrency": 64, "requests": 2000, "num_predict": 1024, "duration": 600}
 """Upper bounds of a burst: it is bounded in count and time, whatever slas.yaml asks."""
 PRESSURE_KINDS: tuple[FaultKind, ...] = ("memory_pressure", "cpu_pressure")
@@ -106,6 +113,9 @@ class LoadLevel:
     spawn_rate: float = 10.0
     rate: float = 20.0
     """Target requests per second over all users."""
+    workers: int = 1
+    """Locust worker processes sharing the users and the rate (1: a single process; more: a master and
+    that many workers on this host, the metrics merged by the master: harness/load/workers.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +154,10 @@ class FaultSpec:
     """Bursts: the model names the requests ask for, in turn."""
     path: str | None = None
     """http_burst: the path requests are POSTed to (default /api/task)."""
+    network: str | None = None
+    """partition: the network the target is cut from."""
+    keep_network: str | None = None
+    """partition: the one network the target keeps; it is cut from all its others."""
 
     def attribute(self, name: str, default: float | None = None) -> float | None:
         return dict(self.attributes).get(name, default)
@@ -232,6 +246,10 @@ class Catalogue:
     scenarios: tuple[Scenario, ...]
     objectives: tuple[Objective, ...]
     total_score: TotalScore = TotalScore()
+    load: LoadSpec = field(default_factory=LoadSpec)
+    labels: StackLabels = DEFAULT_LABELS
+    suites: tuple[Path, ...] = ()
+    """Folders of scenario suites of the stack's own, run after the packaged ones (relative to slas.yaml)."""
 
     def scenario(self, name: str) -> Scenario:
         for scenario in self.scenarios:

@@ -10,12 +10,14 @@ from harness.analyzers import ANALYZERS, PROMQL, AnalyzerSpec
 from harness.catalogue.abort import read_abort
 from harness.catalogue.grading import read_grading, read_total_score
 from harness.catalogue.history import read_history, read_regression
+from harness.catalogue.load_spec import LoadSpec, read_load
 from harness.catalogue.model import (
     BURST_KINDS,
     BURST_LIMITS,
     CRASH_EXIT_CODE,
     FAULT_ATTRIBUTES,
     FAULT_KINDS,
+    PARTITION,
     PRESSURE_KINDS,
     PRESSURE_LIMITS,
     STREAMS,
@@ -33,6 +35,7 @@ from harness.catalogue.model import (
 )
 from harness.catalogue.reader import Fields, item_line, read_dataclass, show
 from harness.errors import InputError
+from harness.labels import DEFAULT_LABELS, StackLabels
 from harness.lint.units import format_bytes, parse_bytes
 from harness.rules import RULES_DOCUMENT, SECTIONS, outline
 from harness.verdict import SEVERITIES
@@ -70,8 +73,23 @@ def parse_catalogue(document: Any, path: str) -> Catalogue:
     scenarios = _scenarios(top.section("scenarios"), defaults)
     objectives = _objectives(top, scenarios)
     total_score = read_total_score(top)
+    load_node, labels_node = top.mapping("load"), top.mapping("labels")
+    load = read_load(load_node, path) if load_node else LoadSpec()
+    labels = read_dataclass(StackLabels, labels_node) if labels_node else DEFAULT_LABELS
+    suites = _suites(top, path)
     top.finish()
-    return Catalogue(path, version, defaults, scenarios, objectives, total_score=total_score)
+    return Catalogue(
+        path, version, defaults, scenarios, objectives, total_score, load=load, labels=labels, suites=suites
+    )
+
+
+def _suites(top: Fields, catalogue_path: str) -> tuple[Path, ...]:
+    """``suites:``, folders of scenario suites relative to slas.yaml, each one checked to exist."""
+    folders = tuple(Path(catalogue_path).parent / name for name in top.strings("suites", ()))
+    missing = next((f for f in folders if not f.is_dir()), None)
+    if missing is not None:
+        raise top.error("suites", f"no such folder: {missing}")
+    return folders
 
 
 def _defaults(node: Fields) -> Defaults:
@@ -140,7 +158,13 @@ def _load(node: Fields, base: LoadLevel) -> LoadLevel:
         users=node.integer("users", base.users, minimum=1),
         spawn_rate=node.number("spawn_rate", base.spawn_rate, minimum=0.001),
         rate=node.number("rate", base.rate, minimum=0.001),
+        workers=node.integer("workers", base.workers, minimum=1),
     )
+    if load.workers > load.users:
+        raise node.error(
+            "workers" if node.has("workers") else "users",
+            f"{load.workers} workers for {load.users} users: each worker needs at least one user",
+        )
     node.finish()
     return load
 
@@ -210,9 +234,10 @@ def _fault(node: Fields) -> FaultSpec:
         raise node.error("stream", f"only proxy faults have a stream, not {kind}")
     allowed = FAULT_ATTRIBUTES[kind]
     models, path = _burst_names(node, kind) if kind in BURST_KINDS else ((), None)
+    network, keep_network = _partition_networks(node, kind)
     attributes = []
     for key in list(node.node):
-        if key in ("kind", "target", "stream", "models", "path"):
+        if key in ("kind", "target", "stream", "models", "path", "network", "keep_network"):
             continue
         if key not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
@@ -242,7 +267,21 @@ def _fault(node: Fields) -> FaultSpec:
             "bytes" if node.has("bytes") else None, "give exactly one of bytes and fraction_of_limit"
         )
     node.finish()
-    return FaultSpec(kind, target, tuple(attributes), stream, models, path)
+    return FaultSpec(kind, target, tuple(attributes), stream, models, path, network, keep_network)
+
+
+def _partition_networks(node: Fields, kind: str) -> tuple[str | None, str | None]:
+    """A partition's ``network`` (cut from it) or ``keep_network`` (cut from all others): exactly one."""
+    for key in ("network", "keep_network"):
+        if node.has(key) and kind != PARTITION:
+            raise node.error(key, f"only partition has a {key}, not {kind}")
+    if kind != PARTITION:
+        return None, None
+    if node.has("network") == node.has("keep_network"):
+        raise node.error(
+            "network" if node.has("network") else None, "give exactly one of network and keep_network"
+        )
+    return node.string("network", None), node.string("keep_network", None)
 
 
 def _pressure_number(node: Fields, key: str) -> float:

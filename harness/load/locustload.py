@@ -13,7 +13,7 @@ under job="locust", instance=LOAD_RUN_ID. The driver deletes that group at stop(
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -30,8 +30,9 @@ from harness.catalogue.model import LoadBounds, LoadLevel
 from harness.errors import HarnessError
 from harness.load.bounds import check_level, check_loopback, check_run_id
 from harness.load.driver import LoadError, LoadProgress, LoadSummary
-from harness.load.process import LoadProcess, LoadRegister, record
+from harness.load.process import LoadProcess, LoadRegister, record, signal_group
 from harness.load.pushgateway import delete_group
+from harness.load.workers import LocustWorkers, free_port, master_options, worker_command, worker_log
 from harness.polling import wait_until
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,18 @@ class LocustSettings:
     scrape_delay: float = 2.0
     """After the final push, before deleting the group: Prometheus scrapes it at least once more."""
     command: tuple[str, ...] = field(default=(sys.executable, "-m", "locust"))
+    requests_json: str = ""
+    """For the generic locustfile: the requests slas.yaml lists (LOAD_REQUESTS); empty for any other."""
     allow_remote_host: bool = False
     """--allow-remote-engine: ``host`` (slas.yaml's gateway) may be other than loopback."""
 
 
-def build_command(settings: LocustSettings, level: LoadLevel, duration: float) -> list[str]:
+def build_command(
+    settings: LocustSettings, level: LoadLevel, duration: float, master_port: int | None = None
+) -> list[str]:
+    """The single process's command; with ``master_port``, the master's of ``level.workers`` workers."""
     run_time = math.ceil(duration + settings.run_time_slack)
+    distributed = master_options(level.workers, master_port, settings.start_timeout) if master_port else []
     return [
         *settings.command,
         "-f",
@@ -81,6 +88,7 @@ def build_command(settings: LocustSettings, level: LoadLevel, duration: float) -
         settings.host,
         "--exit-code-on-error",
         "0",  # failed requests are measurements, not a crash of the load
+        *distributed,
     ]
 
 
@@ -96,11 +104,14 @@ def build_env(
     env.update(
         LOAD_PARENT_PID=str(parent),
         LOAD_RATE=f"{level.rate:g}",
+        LOAD_USERS=str(level.users),  # workers pace each user to rate / users of the whole load too
         LOAD_TIMEOUT=f"{settings.request_timeout:g}",
         LOAD_RUN_ID=run_id,
         LOAD_PROGRESS_FILE=str(progress),
         PUSHGATEWAY_URL=settings.pushgateway_url,
     )
+    if settings.requests_json:
+        env["LOAD_REQUESTS"] = settings.requests_json
     if settings.allow_remote_host:  # the locustfile's own loopback check lets exactly this host through
         env["LOAD_REMOTE_HOST"] = settings.host
     return env
@@ -138,6 +149,7 @@ class LocustLoad:
         self._run_id = ""
         self._started = 0.0
         self._summary: LoadSummary | None = None
+        self._workers = LocustWorkers(register)
 
     @property
     def pid(self) -> int | None:
@@ -153,6 +165,7 @@ class LocustLoad:
             raise LoadError(f"load {self._run_id} is still running: stop it first")
         # Forget the previous run, so a start refused below leaves nothing for stop() to report.
         self._proc, self._run_dir, self._summary = None, None, None
+        self._workers = LocustWorkers(self.register)
         check_level(level, duration, self.settings.bounds)
         check_run_id(run_id)
         check_loopback(self.settings.host, self.settings.allow_remote_host)
@@ -163,9 +176,10 @@ class LocustLoad:
         self._run_dir, self._run_id = run_dir, run_id
         self._log = (run_dir / LOG_NAME).open("wb")
         env = build_env(self.settings, level, run_id, progress.resolve(), dict(os.environ), os.getpid())
+        master_port = free_port() if level.workers > 1 else None
         try:
             self._proc = subprocess.Popen(
-                build_command(self.settings, level, duration),
+                build_command(self.settings, level, duration, master_port),
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
@@ -178,6 +192,11 @@ class LocustLoad:
         self._started = time.monotonic()
         try:
             self._record(run_id)
+            if master_port is not None:
+                command = worker_command(
+                    self.settings.command, self.settings.locustfile, self.settings.host, master_port
+                )
+                self._workers.start(level.workers, command, env, run_dir, run_id)
             wait_until(
                 lambda: self._all_users_running(level.users),
                 timeout=self.settings.start_timeout + level.users / level.spawn_rate,
@@ -208,6 +227,11 @@ class LocustLoad:
 
     def _all_users_running(self, users: int) -> bool:
         current = self.progress()
+        if current.lost_workers and self._run_dir is not None:
+            # Before the first window: a start that failed, not a loss for the judge.
+            loss = self._workers.check()[0]
+            log = last_log_line(worker_log(self._run_dir, loss.worker))
+            raise LoadError(f"{loss.describe()} while the load started: {log}")
         return current.users >= users
 
     def progress(self) -> LoadProgress:
@@ -217,7 +241,8 @@ class LocustLoad:
         code = proc.poll()
         if code is not None and self._summary is None and code != 0:
             raise LoadError(f"Locust exited with code {code}: {self._last_log_line()}")
-        return read_progress(run_dir / PROGRESS_NAME) or LoadProgress(0.0, 0, 0, 0)
+        current = read_progress(run_dir / PROGRESS_NAME) or LoadProgress(0.0, 0, 0, 0)
+        return dataclasses.replace(current, lost_workers=len(self._workers.check()))
 
     def stop(self) -> LoadSummary:
         if self._summary is not None:
@@ -227,7 +252,9 @@ class LocustLoad:
             self._summary = LoadSummary(0, 0, 0.0, None)
             return self._summary
         duration = time.monotonic() - self._started
+        lost = self._workers.last_check()
         warnings = self._end_process(proc)
+        warnings += self._workers.stop(self.settings.stop_grace)
         try:
             if self.settings.pushgateway_url:
                 time.sleep(self.settings.scrape_delay)  # Prometheus scrapes the last push once more
@@ -242,7 +269,7 @@ class LocustLoad:
         for warning in warnings:
             log.warning("load %s: %s", self._run_id, warning)
         self._summary = LoadSummary(
-            final.requests, final.failures, duration, proc.returncode, tuple(warnings)
+            final.requests, final.failures, duration, proc.returncode, tuple(warnings), lost
         )
         return self._summary
 
@@ -259,12 +286,12 @@ class LocustLoad:
         """SIGTERM to the group (Locust stops its users and pushes a last time), SIGKILL after the grace."""
         warnings: list[str] = []
         if proc.poll() is None:
-            _signal_group(proc.pid, signal.SIGTERM)
+            signal_group(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=self.settings.stop_grace)
             except subprocess.TimeoutExpired:
                 # The leader is alive (not reaped), so its pid is still this group's: safe to kill.
-                _signal_group(proc.pid, signal.SIGKILL)
+                signal_group(proc.pid, signal.SIGKILL)
                 proc.wait()
                 warnings.append(f"Locust ignored SIGTERM for {self.settings.stop_grace:g}s: killed")
         if self._log is not None:
@@ -272,16 +299,14 @@ class LocustLoad:
         return warnings
 
     def _last_log_line(self) -> str:
-        path = self.log_path
-        if path is None or not path.exists():
-            return "(no log)"
-        with path.open("rb") as handle:
-            handle.seek(max(path.stat().st_size - 4096, 0))
-            lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines()]
-        last = [line for line in lines if line]
-        return f"{last[-1]} (log: {path})" if last else f"(empty log: {path})"
+        return last_log_line(self.log_path)
 
 
-def _signal_group(pgid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):  # the group is already gone
-        os.killpg(pgid, signum)
+def last_log_line(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return "(no log)"
+    with path.open("rb") as handle:
+        handle.seek(max(path.stat().st_size - 4096, 0))
+        lines = [line.strip() for line in handle.read().decode("utf-8", "replace").splitlines()]
+    last = [line for line in lines if line]
+    return f"{last[-1]} (log: {path})" if last else f"(empty log: {path})"

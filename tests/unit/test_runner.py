@@ -71,7 +71,9 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Rig:
     monkeypatch.setattr(
         runner_module,
         "judge_scenario",
-        lambda cat, scenario, timeline, source, graph: judged.append((scenario.name, timeline)) or (),
+        lambda cat, scenario, timeline, source, graph, bring_up: (
+            judged.append((scenario.name, timeline)) or ()
+        ),
     )
     load = FakeLoad()
     ready: list[str] = []

@@ -72,6 +72,7 @@ def test_the_environment_carries_rate_run_and_push_and_drops_stray_locust_settin
         "PATH": "/bin",
         "LOAD_PARENT_PID": "4242",
         "LOAD_RATE": "7.5",
+        "LOAD_USERS": "2",
         "LOAD_TIMEOUT": "12.5",
         "LOAD_RUN_ID": "run-1",
         "LOAD_PROGRESS_FILE": str(tmp_path / "p.json"),

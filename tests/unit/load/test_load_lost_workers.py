@@ -1,13 +1,19 @@
 """A worker lost mid-scenario voids the client-side verdicts of every window that ends after it died (they
-become ``error`` naming the worker); the server-side verdicts and the windows before it stand."""
+become ``error`` naming the worker); the server-side verdicts and the windows before it stand. And the
+runner does so, with the loss in the load's report step."""
 
 from __future__ import annotations
 
 import pytest
 
+from harness import runner as runner_module
 from harness.catalogue import parse_text
+from harness.faults.journal import Journal
+from harness.load import FakeLoad, LoadProgress
 from harness.load.driver import LostWorker
 from harness.load.health import reads_client_series, void_client_side
+from harness.metrics.fake import FakeMetricsSource
+from harness.runner import Progress, Runner
 from harness.verdict import Evidence, Verdict
 from harness.windows import PhaseMarks, ScenarioTimeline
 
@@ -82,3 +88,45 @@ def test_client_side_objectives_are_those_reading_the_loads_series(measurement, 
     text = CATALOGUE + OBJECTIVE.format(id="o", window="fault", measurement=measurement)
     [objective] = parse_text(text).objectives
     assert reads_client_series(objective) is client
+
+
+class LosingLoad(FakeLoad):
+    """Loses a worker the first time the runner asks how the load goes."""
+
+    def progress(self) -> LoadProgress:
+        if not self._lost:
+            self.loses_worker()
+        return super().progress()
+
+
+def test_the_runner_reports_the_loss_in_the_load_step_and_voids_the_client_side_verdicts(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    text = (
+        "version: 1\nscenarios:\n  calm: {windows: {steady: 300ms}}\nobjectives:\n"
+        + OBJECTIVE.format(id="client", window="steady", measurement=CLIENT_ERRORS)
+        + OBJECTIVE.format(id="server", window="steady", measurement=SERVER_UP)
+    )
+    catalogue = parse_text(text)
+    monkeypatch.setattr(runner_module, "PROGRESS_EVERY_S", 0.05)
+    monkeypatch.setattr(
+        runner_module,
+        "judge_scenario",
+        lambda *_args, **_kwargs: (passing("client", "steady"), passing("server", "steady")),
+    )
+    runner = Runner(
+        catalogue=catalogue,
+        source=FakeMetricsSource(),
+        load=LosingLoad(),
+        make_fault=lambda scenario: pytest.fail("no fault here"),
+        wait_ready=lambda: None,
+        graph={},
+        journal=Journal(tmp_path / "j.json"),
+        progress=Progress(say=lambda line: None),
+        run_id="lost",
+    )
+    result = runner.run(catalogue.scenario("calm"))
+    verdicts = {v.id: v.status for v in result.verdicts}
+    assert verdicts == {"client": "error", "server": "pass"}
+    [step] = [s for s in result.record.steps if s.name.startswith("load:")]
+    assert step.status == "error" and "lost: Locust worker 1" in step.detail
