@@ -40,6 +40,7 @@ defaults:
   prometheus: {url: "http://127.0.0.1:9"}
   endpoints: {gateway: "http://127.0.0.1:9", faultproxy: "http://127.0.0.1:9"}
   load: {users: 1, spawn_rate: 1, rate: 1}
+load: {requests: [{name: health, path: /health}]}
 scenarios:
   alpha-idle:
     windows: {steady: 2s, fault: 120s, recovery: 2s}
