@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import IO
 
 from harness.catalogue.model import LoadBounds, LoadLevel
-from harness.errors import HarnessError
 from harness.load.bounds import check_level, check_loopback, check_run_id
 from harness.load.driver import LoadError, LoadProgress, LoadSummary
-from harness.load.process import LoadProcess, LoadRegister, record, signal_group
+from harness.load.process import LoadProcess, LoadRegister, record, signal_group, unrecord
 from harness.load.pushgateway import delete_group
 from harness.load.workers import LocustWorkers, free_port, master_options, worker_command, worker_log
 from harness.polling import wait_until
@@ -217,13 +216,7 @@ class LocustLoad:
 
     def _unrecord(self) -> list[str]:
         recorded, self._recorded = self._recorded, None
-        if recorded is None or self.register is None:
-            return []
-        try:
-            self.register.remove_load(recorded)
-        except HarnessError as exc:
-            return [str(exc)]
-        return []
+        return unrecord(self.register, recorded)
 
     def _all_users_running(self, users: int) -> bool:
         current = self.progress()

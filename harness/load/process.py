@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from harness.errors import HarnessError
 from harness.load.driver import LoadError
 from harness.polling import wait_until
 
@@ -87,6 +88,18 @@ def record(pid: int, run_id: str, pushgateway_url: str) -> LoadProcess | None:
     if started is None:
         return None
     return LoadProcess(pid, started, run_id, pushgateway_url, owner=os.getpid())
+
+
+def unrecord(register: LoadRegister | None, recorded: LoadProcess | None) -> list[str]:
+    """Take a stopped process out of the register; a register that cannot be written is a warning (the
+    process is gone, so at worst the next sweep finds nothing to stop), not an error."""
+    if recorded is None or register is None:
+        return []
+    try:
+        register.remove_load(recorded)
+    except HarnessError as exc:
+        return [str(exc)]
+    return []
 
 
 def signal_group(pgid: int, signum: signal.Signals) -> None:

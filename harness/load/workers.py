@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from harness.errors import HarnessError
 from harness.load.driver import LoadError, LostWorker
-from harness.load.process import LoadProcess, LoadRegister, record, signal_group
+from harness.load.process import LoadProcess, LoadRegister, record, signal_group, unrecord
 
 MASTER_HOST = "127.0.0.1"
 
@@ -153,13 +152,7 @@ class LocustWorkers:
 
     def _unrecord(self, worker: _Worker) -> list[str]:
         recorded, worker.recorded = worker.recorded, None
-        if recorded is None or self.register is None:
-            return []
-        try:
-            self.register.remove_load(recorded)
-        except HarnessError as exc:
-            return [str(exc)]
-        return []
+        return unrecord(self.register, recorded)
 
 
 def _waited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
