@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from cleaning import harness_clean
 
 from harness.catalogue.model import FaultSpec
 from harness.faults import Journal, applied, build_fault
@@ -76,18 +77,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 def clean(
     tmp_path: Path, env: dict[str, str], fixture: Path, project: str, *options: str
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m harness clean``, as a user runs it after a crash."""
-    return subprocess.run(
-        [
-            *(sys.executable, "-m", "harness", "clean", "--stack", str(fixture), "--project-name", project),
-            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy", *options),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return harness_clean(tmp_path / "slas.yaml", env, fixture, project, *options)
 
 
 def attrs(stack: Stack, service: str) -> dict:

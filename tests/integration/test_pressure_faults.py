@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cleaning import harness_clean
 
 from harness.catalogue.model import FaultSpec
 from harness.faults import FaultError, Journal, applied, build_fault
@@ -219,18 +220,7 @@ def test_sigint_during_a_pressure_fault_removes_its_helper(
 
 
 def clean(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """``python -m harness clean`` on the throwaway project, as a user runs it after a crash."""
-    return subprocess.run(
-        [
-            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
-            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy"),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return harness_clean(tmp_path / "slas.yaml", env, FIXTURE, PROJECT)
 
 
 @pytest.mark.parametrize(
