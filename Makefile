@@ -88,12 +88,12 @@ trials: images host-tools
 clean-faults: venv
 	$(HARNESS) clean --stack $(STACK_FILES) --slas $(SLAS)
 
-# Host programs some tests drive directly: Debian's Python with the stack's libraries (the services'
-# HTTP tests run them on the host), the Pushgateway (load tests), wrk (benchmarks), chromium and Java (the
-# Allure report opened in a browser, tests/report). Installed on Debian as root when missing; elsewhere the
-# tests that need them skip, saying why.
+# Host programs some tests drive directly: Debian's Python with the stacks' libraries (the services'
+# HTTP tests run them on the host; python3-circuitbreaker for the relay example's workers), the Pushgateway
+# (load tests), wrk (benchmarks), chromium and Java (the Allure report opened in a browser, tests/report).
+# Installed on Debian as root when missing; elsewhere the tests that need them skip, saying why.
 HOST_TOOLS := python3-aiohttp python3-redis python3-asyncpg python3-aiormq python3-prometheus-client \
-              python3-docker prometheus-pushgateway wrk chromium openjdk-17-jre-headless
+              python3-circuitbreaker python3-docker prometheus-pushgateway wrk chromium openjdk-17-jre-headless
 host-tools:
 	@missing=$$(for p in $(HOST_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

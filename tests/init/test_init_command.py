@@ -26,6 +26,7 @@ SHARED_SUTAZAI = ROOT / ".." / "shared" / "fixtures" / "compose" / "sutazaiapp-v
 CASES = {
     "reference": (ROOT / "stack", ["compose.yml"]),
     "sutazai": (SUTAZAI, ["docker-compose.infrastructure.yml", "docker-compose.phase1-critical.yml"]),
+    "relay": (ROOT / "examples" / "relay", ["compose.yml"]),  # the example stack (examples/relay)
 }
 
 
@@ -77,6 +78,23 @@ def test_the_reference_output_judges_what_the_reference_catalogue_judges() -> No
         "id: no-cascade",
     ]:
         assert expected in text
+
+
+def test_the_relay_output_finds_its_own_endpoints_label_and_dependencies() -> None:
+    """No sutazai labels, another Prometheus label, a fault proxy known by its name, a gateway by its image."""
+    text = (HERE / "golden" / "relay.yaml").read_text()
+    for expected in [
+        "url: http://127.0.0.1:10450",
+        "gateway: http://127.0.0.1:18080  # from ports of router (18080:18080): gateway, from image 'haproxy'",
+        "faultproxy: http://127.0.0.1:10060",
+        "pushgateway: http://127.0.0.1:10453",
+        "service_label: component  # from static_configs labels in prometheus/prometheus.yml",
+        "fault: {kind: proxy_latency, target: kv, latency: 5000}",
+        "  - id: worker-a-breaker-kv\n",
+        "  - id: worker-b-breaker-store\n",
+        "service_tiers: {router: gateway}",
+    ]:
+        assert expected in text, expected
 
 
 def test_without_a_fault_proxy_the_slow_scenarios_are_commented_out_with_the_reason() -> None:
