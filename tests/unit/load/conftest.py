@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from load_support import StubPushgateway
+from load_support import StubPushgateway, serving
 
 
 @pytest.fixture
 def pushgateway() -> Iterator[StubPushgateway]:
     stub = StubPushgateway()
-    thread = threading.Thread(target=stub.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(stub.server):
         yield stub
-    finally:
-        stub.server.shutdown()
-        stub.server.server_close()

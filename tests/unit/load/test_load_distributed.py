@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from load_support import LOAD_DIR, REPO
+from load_support import LOAD_DIR, REPO, serving
 from prometheus_client.parser import text_string_to_metric_families
 from test_load_locust_driver import exited
 
@@ -76,13 +76,8 @@ class Recorder:
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     stub = Recorder()
-    thread = threading.Thread(target=stub.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(stub.server):
         yield stub
-    finally:
-        stub.server.shutdown()
-        stub.server.server_close()
 
 
 def pushed(body: str) -> dict[str, float]:
