@@ -58,7 +58,7 @@ sla: images
 	  echo "harness run: exit code $$code (0 pass, 1 an SLA failed, 2 could not measure)"; exit $$code
 
 lint-stack: venv
-	$(HARNESS) lint $(STACK_FILES) --slas slas.yaml
+	$(HARNESS) lint $(STACK_FILES) --slas $(SLAS)
 
 # The Allure HTML report of the last run; the previous report's history is carried forward so that
 # Allure shows trends across nightly runs. Allure 2 comes from npm (it runs on the machine's Java).
