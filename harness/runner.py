@@ -21,6 +21,7 @@ from harness.faults.journal import Journal
 from harness.faults.lifecycle import IDLE, LoadPause
 from harness.load.driver import LoadDriver, LoadProgress, running
 from harness.load.health import void_client_side
+from harness.logs import LogSource
 from harness.metrics.port import MetricsSource
 from harness.reports import ReportStep
 from harness.reports.run_record import ScenarioRecord
@@ -66,6 +67,7 @@ class Runner:
         progress: Progress,
         run_id: str,
         bring_up: BringUp = (),
+        logs: LogSource | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.source = source
@@ -77,6 +79,7 @@ class Runner:
         self.progress = progress
         self.run_id = run_id
         self.bring_up = bring_up
+        self.logs = logs
 
     def run(self, scenario: Scenario) -> ScenarioResult:
         steps: list[ReportStep] = []
@@ -118,7 +121,7 @@ class Runner:
             verdicts = judge_aborted(self.catalogue, scenario, timeline, aborted.condition, str(aborted))
         else:
             verdicts = judge_scenario(
-                self.catalogue, scenario, timeline, self.source, self.graph, self.bring_up
+                self.catalogue, scenario, timeline, self.source, self.graph, self.bring_up, self.logs
             )
         verdicts = void_client_side(verdicts, self.catalogue, timeline, summary.lost)
         fault_window = timeline.fault

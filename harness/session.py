@@ -28,6 +28,7 @@ from harness.faults.journal import Journal
 from harness.faults.sweep import sweep
 from harness.images import build_images
 from harness.load.locustload import LocustLoad, LocustSettings
+from harness.logs import EngineLogSource
 from harness.metrics import PrometheusSource
 from harness.runner import Progress, Runner
 from harness.stack import Stack
@@ -175,4 +176,5 @@ class HarnessSession:
             progress=Progress(say=self.say),
             run_id=self.run_id,
             bring_up=bring_up,
+            logs=EngineLogSource(stack.client, stack.project.name),
         )

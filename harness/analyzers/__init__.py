@@ -26,6 +26,7 @@ from harness.analyzers import (
     required_metrics,
     response_time,
     restart_limit,
+    structured_logs,
 )
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, DependencyGraph
 
@@ -47,6 +48,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             restart_limit.ANALYZER,
             cpu_affinity.ANALYZER,
             phased_deploy.ANALYZER,
+            structured_logs.ANALYZER,
         )
     }
 )

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Generic, TypeVar
 
 from harness.bringup import BringUp
+from harness.logs import LogSource
 from harness.metrics.port import Labels, MetricsSource, Series
 from harness.verdict import Check, Evidence, Figure, Finding, Measured, combine
 from harness.windows import ScenarioTimeline, Window
@@ -41,6 +42,8 @@ class AnalysisContext:
     """The label that names a service in Prometheus (slas.yaml ``defaults.service_label``)."""
     bring_up: BringUp = ()
     """How the run brought the stack up, phase by phase (empty: not recorded)."""
+    logs: LogSource | None = None
+    """The services' container logs (None: none to read, as in a re-judge after the run)."""
 
     def group_by(self, by: tuple[str, ...] | None, *more: str) -> tuple[str, ...]:
         """An analyzer's ``by`` parameter, or by default the service label and ``more``."""

@@ -14,6 +14,7 @@ from harness.bringup import BringUp
 from harness.catalogue.abort import AbortCondition
 from harness.catalogue.model import Catalogue, Measurement, Objective, Scenario
 from harness.errors import MeasurementError
+from harness.logs import LogSource
 from harness.metrics.port import MetricsSource
 from harness.verdict import Evidence, Finding, Verdict
 from harness.windows import ScenarioTimeline
@@ -28,6 +29,7 @@ def judge_scenario(
     source: MetricsSource,
     graph: DependencyGraph = _NO_GRAPH,
     bring_up: BringUp = (),
+    logs: LogSource | None = None,
 ) -> tuple[Verdict, ...]:
     """Every objective of the catalogue that applies to ``scenario``, judged over its timeline."""
     try:
@@ -48,6 +50,7 @@ def judge_scenario(
             graph,
             defaults.service_label,
             bring_up,
+            logs,
         )
         for o in catalogue.objectives_for(scenario.name)
     )
@@ -63,6 +66,7 @@ def judge(
     graph: DependencyGraph = _NO_GRAPH,
     service_label: str = "job",
     bring_up: BringUp = (),
+    logs: LogSource | None = None,
 ) -> Verdict:
     spec = (
         PROMQL if objective.measurement.analyzer == PROMQL.name else ANALYZERS[objective.measurement.analyzer]
@@ -96,6 +100,7 @@ def judge(
         graph,
         service_label,
         bring_up,
+        logs,
     )
     try:
         finding = spec.run(context, objective.measurement.params)
