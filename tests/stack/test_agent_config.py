@@ -24,6 +24,7 @@ def test_defaults_match_the_contract() -> None:
     assert cfg.task_delay_s == 0.0 and cfg.health_delay_s == 0.0
     assert (cfg.ollama_model, cfg.ollama_num_predict) == ("tinyllama", 8)
     assert not cfg.queue_consume
+    assert cfg.log_format == "json" and cfg.trace_propagation
 
 
 def test_mutant_knobs() -> None:
@@ -42,8 +43,11 @@ def test_mutant_knobs() -> None:
             "SHUTDOWN_DELAY_S": "30",
             "TASK_DELAY_MS": "50",
             "HEALTH_DELAY_MS": "1200",
+            "LOG_FORMAT": "text",
+            "TRACE_PROPAGATION": "false",
         }
     )
+    assert cfg.log_format == "text" and not cfg.trace_propagation
     assert cfg.task_delay_s == 0.05 and cfg.health_delay_s == 1.2
     assert not cfg.state_restore and not cfg.hibernate_release and cfg.shutdown_delay_s == 30.0
     assert not cfg.breaker_enabled and not cfg.fallback_enabled and not cfg.model_pool_evict

@@ -45,6 +45,15 @@ def test_outgoing_headers_follow_the_current_context() -> None:
     assert tracing.outgoing_headers()["X-Trace-ID"] != "trace-1"  # outside a request: a fresh trace
 
 
+def test_outgoing_headers_without_propagation_start_a_fresh_trace() -> None:
+    token = tracing.CURRENT.set(tracing.TraceContext("trace-1", "span-1"))
+    try:
+        headers = tracing.outgoing_headers(propagate=False)
+    finally:
+        tracing.CURRENT.reset(token)
+    assert headers["X-Trace-ID"] != "trace-1" and "X-Parent-Span-ID" not in headers
+
+
 def test_json_log_line_has_the_required_fields_and_trace_ids() -> None:
     record = logging.LogRecord("agent", logging.INFO, __file__, 1, "Task %s", ("completed",), None)
     record.__dict__.update(fields(task_id="123", duration_ms=15))

@@ -81,7 +81,7 @@ def main() -> int:
     except ConfigError as exc:
         jsonlog.bad_config("agent", "agent", exc)
         return 2
-    jsonlog.setup(cfg.agent_name, logging.INFO, context=tracing.log_fields)
+    jsonlog.setup(cfg.agent_name, logging.INFO, context=tracing.log_fields, plain=cfg.log_format == "text")
     logging.captureWarnings(True)  # library warnings become JSON lines too, not raw stderr text
     return asyncio.run(serve(cfg))
 

@@ -107,7 +107,7 @@ class Agent:
             PostgresStore(cfg.postgres_dsn, cfg.postgres_password_file, t) if cfg.postgres_dsn else None
         )
         self.postgres = (postgres, self._guard("postgres", postgres.reset)) if postgres else None
-        self.http = HttpClients(t) if (cfg.ollama_url or cfg.peers) else None
+        self.http = HttpClients(t, cfg.trace_propagation) if (cfg.ollama_url or cfg.peers) else None
         self.ollama: tuple[Ollama, Guard] | None = None
         self.peers: list[tuple[PeerAgent, Guard]] = []
         if self.http is not None:
@@ -187,6 +187,7 @@ class Agent:
                 response = _error(500, "internal error")
             status = response.status
             response.headers.update(ctx.headers())
+            response.headers[tracing.SERVICE_HEADER] = self.cfg.agent_name
             return response
         finally:
             elapsed = time.monotonic() - started
@@ -314,7 +315,7 @@ class Agent:
                 }
             ),
             priority=task.priority,
-            headers=tuple(tracing.outgoing_headers().items()),
+            headers=tuple(tracing.outgoing_headers(self.cfg.trace_propagation).items()),
         )
         try:
             await self._publish(item, timeout=ASYNC_ACK_TIMEOUT_S)

@@ -58,6 +58,10 @@ class Config:
     ollama_model: str = "tinyllama"
     ollama_num_predict: int = 8
     queue_consume: bool = False
+    log_format: str = "json"
+    """LOG_FORMAT=text writes plain-text lines: rule 7.2 broken (mutant logs-not-json)."""
+    trace_propagation: bool = True
+    """TRACE_PROPAGATION=false sends calls a fresh trace id: rule 7.3 broken (mutant trace-id-dropped)."""
 
     @property
     def timeout(self) -> float | None:
@@ -101,6 +105,8 @@ class Config:
             health_delay_s=r.number("HEALTH_DELAY_MS", 0.0, minimum=0.0) / 1000.0,
             ollama_model=r.text("OLLAMA_MODEL", "tinyllama") or "tinyllama",
             ollama_num_predict=r.integer("OLLAMA_NUM_PREDICT", 8, minimum=1),
+            log_format=r.choice("LOG_FORMAT", "json", ("json", "text")),
+            trace_propagation=r.boolean("TRACE_PROPAGATION", True),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),
         )
 

@@ -24,6 +24,8 @@ import aiohttp
 import asyncpg
 import redis.asyncio as aioredis
 
+from refstack_common.jsonlog import fields
+
 from . import tracing
 from .config import Peer
 from .guard import DependencyFailed
@@ -33,6 +35,7 @@ log = logging.getLogger("agent.deps")
 # asyncpg and aiormq need a number where "no timeout" is meant; this one is never reached.
 UNBOUNDED_S = 1e9
 CLOSE_TIMEOUT_S = 2.0
+OLLAMA_SERVICE = "ollama"  # the compose service Ollama runs as, whatever proxy OLLAMA_URL goes through
 
 
 def close_in_background(name: str, closer: Awaitable[object]) -> None:
@@ -167,8 +170,9 @@ class PostgresStore:
 class HttpClients:
     """One aiohttp session for Ollama and the peer agents, with trace headers on every call."""
 
-    def __init__(self, timeout: float | None) -> None:
+    def __init__(self, timeout: float | None, propagate_trace: bool = True) -> None:
         self._timeout = timeout
+        self._propagate_trace = propagate_trace
         self._session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -181,11 +185,15 @@ class HttpClients:
         return self._session
 
     async def post_json(
-        self, url: str, payload: dict[str, Any], headers: dict[str, str] | None = None
+        self, url: str, upstream: str, payload: dict[str, Any], headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        sent = {**tracing.outgoing_headers(), **(headers or {})}
+        """POST to ``upstream`` (its service name); an answer is logged with the trace id it was sent (rule
+        7.3: the logs show which service each trace id was passed to)."""
+        sent = {**tracing.outgoing_headers(self._propagate_trace), **(headers or {})}
         async with self.session().post(url, json=payload, headers=sent) as resp:
             body = await resp.text()
+            # Only an answer proves the callee saw the request (and so logged it); a failed call is not a hop.
+            log.info("call", extra=fields(upstream=upstream, url=url, status=resp.status))
             if resp.status != 200:
                 raise DependencyFailed(url, f"HTTP {resp.status}: {body[:200]}")
             data = json.loads(body)
@@ -209,6 +217,7 @@ class Ollama:
     async def generate(self, prompt: str) -> str:
         data = await self._http.post_json(
             self._url,
+            OLLAMA_SERVICE,
             {
                 "model": self._model,
                 "prompt": prompt,
@@ -230,7 +239,9 @@ class PeerAgent:
         self._caller = caller
 
     async def task(self, text: str) -> str:
-        data = await self._http.post_json(self._url, {"input": text}, {CALLER_HEADER: self._caller})
+        data = await self._http.post_json(
+            self._url, self.name, {"input": text}, {CALLER_HEADER: self._caller}
+        )
         return str(data.get("result", ""))
 
 

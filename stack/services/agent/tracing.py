@@ -16,6 +16,8 @@ from collections.abc import Mapping
 TRACE_HEADER = "X-Trace-ID"
 SPAN_HEADER = "X-Span-ID"
 PARENT_HEADER = "X-Parent-Span-ID"
+SERVICE_HEADER = "X-Service"
+"""Names the service that answered, for the caller's log line of the call: the hop a trace id took."""
 
 _VALID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
@@ -68,10 +70,11 @@ def current() -> TraceContext | None:
     return CURRENT.get()
 
 
-def outgoing_headers() -> dict[str, str]:
-    """Headers for a call made now: a child of the current span, or a fresh trace."""
+def outgoing_headers(propagate: bool = True) -> dict[str, str]:
+    """Headers for a call made now: a child of the current span, or a fresh trace (also when not
+    ``propagate``: TRACE_PROPAGATION=false, the trace-id-dropped mutant)."""
     ctx = CURRENT.get()
-    return (ctx.child() if ctx is not None else TraceContext.new()).headers()
+    return (ctx.child() if ctx is not None and propagate else TraceContext.new()).headers()
 
 
 def log_fields() -> dict[str, str]:

@@ -42,9 +42,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def setup(service: str, level: int | str, context: Context | None = None) -> None:
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup(service: str, level: int | str, context: Context | None = None, plain: bool = False) -> None:
+    """JSON lines on stdout; ``plain``: text lines instead, rule 7.2 broken on purpose (a mutant's knob)."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter(service, context))
+    handler.setFormatter(logging.Formatter(PLAIN_FORMAT) if plain else JsonFormatter(service, context))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
