@@ -11,7 +11,8 @@ was read is judged):
    reach every service their request passed: a line carrying such an id and naming in ``upstream_field``
    the service that answered it (the gateway's backend, an agent's call to a peer or to Ollama) needs a line
    with the same id in that service's logs. Calls into a service that is not judged, or whose logs were not
-   read whole (capped, or no container), are not judged and are counted. Fewer than ``min_traces`` ids at the entry: ``error``.
+   read whole (capped, or no container), are not judged and are counted; a name that is no service of the
+   stack is no call (HAProxy's placeholder when it answered itself). Fewer than ``min_traces`` ids at the entry: ``error``.
 
 The callee writes its line before its caller does, so the logs are read from ``lead`` seconds before the
 window: a request the entry logged early in the window has its downstream lines too.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -114,7 +115,7 @@ def run(context: AnalysisContext, params: StructuredLogsParams) -> Finding:
     limit = LogLimit(params.max_lines, params.max_bytes)
     read = {s: _parse(context.logs.read(s, window.start - params.lead, window.end, limit)) for s in services}
     checks = [_format(r, window, params) for r in read.values()]
-    checks.append(_propagation(read, window, params))
+    checks.append(_propagation(read, context.graph.keys(), window, params))
     figures = [Figure(f"lines[{s}]", len(r.in_window(window))) for s, r in read.items()]
     return conclude(checks, threshold, replace(evidence, figures=tuple(figures)), "no service")
 
@@ -169,7 +170,9 @@ def _capped(logs: ServiceLogs) -> str:
     return f" (cap reached: only the first lines of {', '.join(logs.capped)} were read)"
 
 
-def _propagation(read: Mapping[str, _Read], window: Window, params: StructuredLogsParams) -> Check:
+def _propagation(
+    read: Mapping[str, _Read], known: Collection[str], window: Window, params: StructuredLogsParams
+) -> Check:
     name = "trace propagation"
     entry = read.get(params.entry)
     if entry is None:
@@ -198,7 +201,8 @@ def _propagation(read: Mapping[str, _Read], window: Window, params: StructuredLo
         and upstream
     }
     judged = [h for h in hops if h[1] in read and read[h[1]].whole]
-    unjudged = Counter(h[1] for h in hops if h not in judged)
+    # A name that is no service of the stack (a proxy's placeholder for "no answer") is no hop.
+    unjudged = Counter(h[1] for h in hops if h not in judged and (h[1] in read or h[1] in known))
     note = "".join(f"; {n} calls into {s} not judged" for s, n in sorted(unjudged.items()))
     if not judged:
         return Check(

@@ -149,6 +149,16 @@ def test_calls_into_a_capped_or_unjudged_service_are_not_judged_and_said() -> No
     assert unjudged.status == "pass", unjudged.reason
 
 
+def test_an_upstream_that_is_no_service_of_the_stack_is_no_call() -> None:
+    logs = traced(range(5))
+    logs["gateway"].append(line("gateway", trace_id=trace(9), upstream="-"))  # HAProxy answered itself
+    status, detail = check(judge(FakeLogs(logs)), "trace propagation")
+    assert (status, detail) == (
+        "pass",
+        "10 calls of 6 traced requests: each id in the logs of the service called",
+    )
+
+
 def test_ids_the_load_did_not_send_are_not_counted() -> None:
     logs = traced(range(2))
     logs["gateway"].append(line("gateway", trace_id="0b6c7a56-8b0e-4a8e-9d0a-5a7f3a1e2c44", upstream="x"))
