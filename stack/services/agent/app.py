@@ -187,7 +187,8 @@ class Agent:
                 response = _error(500, "internal error")
             status = response.status
             response.headers.update(ctx.headers())
-            response.headers[tracing.SERVICE_HEADER] = self.cfg.agent_name
+            if path.startswith("/api/"):  # named only where the log below has the request (INFO), not /health
+                response.headers[tracing.SERVICE_HEADER] = self.cfg.agent_name
             return response
         finally:
             elapsed = time.monotonic() - started
