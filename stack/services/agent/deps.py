@@ -192,10 +192,10 @@ class HttpClients:
         sent = {**tracing.outgoing_headers(self._propagate_trace), **(headers or {})}
         async with self.session().post(url, json=payload, headers=sent) as resp:
             body = await resp.text()
-            # Only an answer proves the callee saw the request (and so logged it); a failed call is not a hop.
-            log.info("call", extra=fields(upstream=upstream, url=url, status=resp.status))
             if resp.status != 200:
                 raise DependencyFailed(url, f"HTTP {resp.status}: {body[:200]}")
+            # Only a 200 is a hop: every callee logs those with their trace id (Ollama's refusals it may not).
+            log.info("call", extra=fields(upstream=upstream, url=url, status=resp.status))
             data = json.loads(body)
             if not isinstance(data, dict):
                 raise DependencyFailed(url, "answer is not a JSON object")
