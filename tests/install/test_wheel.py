@@ -181,10 +181,12 @@ def test_pytest_leaves_the_plugin_inert_until_p_harness(installed: Installed, us
 @pytest.mark.docker
 def test_harness_run_from_the_users_folder_judges_the_baseline(installed: Installed, tmp_path: Path) -> None:
     # The reference stack needs its build contexts and secrets beside its compose file: the whole stack/
-    # folder (made by `make images`), with the generic locustfile driving the reference routes.
-    shutil.copytree(
-        ROOT / "stack", tmp_path / "stack", ignore=shutil.ignore_patterns("__pycache__", "mutants")
-    )
+    # folder (made by `make images`) and the fault proxy its Python image copies, with the generic
+    # locustfile driving the reference routes.
+    skip = shutil.ignore_patterns("__pycache__", "mutants")
+    shutil.copytree(ROOT / "stack", tmp_path / "stack", ignore=skip)
+    shutil.copytree(ROOT / "faultproxy", tmp_path / "faultproxy", ignore=skip)
+    shutil.copy(ROOT / ".dockerignore", tmp_path / ".dockerignore")
     catalogue = (ROOT / "slas.yaml").read_text().replace(REFERENCE_LOCUSTFILE, GENERIC_LOAD)
     (tmp_path / "slas.yaml").write_text(catalogue)
     run = installed.run(
