@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import docker
@@ -30,17 +31,11 @@ NO_PROXY = "http://127.0.0.1:9"  # never called: bursts only
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def stack(throwaway_stack: Callable[[Path, str], AbstractContextManager[Stack]]) -> Iterator[Stack]:
     build_images([IMAGE])  # the target runs the helper's image too
-    running = Stack.from_files([FIXTURE], PROJECT)
-    running.down(timeout=1)
-    try:
-        running.up(health_timeout=60)
+    with throwaway_stack(FIXTURE, PROJECT) as running:
         yield running
-    finally:
-        left = running.down(timeout=1)
-        assert not left, f"left behind: {left}"
-        assert not helpers(), "a burst helper was left behind"
+    assert not helpers(), "a burst helper was left behind"
 
 
 def helpers() -> list[str]:

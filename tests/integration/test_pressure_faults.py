@@ -11,7 +11,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -35,17 +36,11 @@ LIMIT = 128 * MiB
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
-    running = Stack.from_files([FIXTURE], PROJECT)
-    running.down(timeout=1)
+def stack(throwaway_stack: Callable[[Path, str], AbstractContextManager[Stack]]) -> Iterator[Stack]:
     build_images([IMAGE])  # inject builds it too; here, so that no test below times a build
-    try:
-        running.up(health_timeout=60)
+    with throwaway_stack(FIXTURE, PROJECT) as running:
         yield running
-    finally:
-        left = running.down(timeout=1)
-        assert not left, f"left behind: {left}"
-        assert helpers(running) == [], "a stress helper outlived the tests"
+    assert helpers(running) == [], "a stress helper outlived the tests"
 
 
 def helpers(stack: Stack) -> list[str]:
