@@ -49,12 +49,14 @@ status: engine
 
 SLAS     ?= slas.yaml
 SLA_ARGS ?=
+NIGHTLY  ?=
 
 # The harness exits 0 (every gate SLA passed), 1 (an SLA failed) or 2 (could not run or measure); make
 # itself reports any failed recipe as 2, so the last line names the harness's own code, which
 # reports/verdicts.json also holds. A gate that needs 1 and 2 apart runs `python -m harness run`.
+# NIGHTLY=1 adds the scenarios slas.yaml marks `nightly: true` (the 5-minute idle of hibernation).
 sla: images
-	@$(HARNESS) run --stack $(STACK_FILES) --slas $(SLAS) -- $(SLA_ARGS); code=$$?; \
+	@$(HARNESS) run --stack $(STACK_FILES) --slas $(SLAS) $(if $(NIGHTLY),--nightly) -- $(SLA_ARGS); code=$$?; \
 	  echo "harness run: exit code $$code (0 pass, 1 an SLA failed, 2 could not measure)"; exit $$code
 
 lint-stack: venv

@@ -67,6 +67,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--reports", default="reports", help="where reports go (default reports/)")
     group.addoption("--project-name", default=None, help="Compose project name")
     group.addoption("--keep-stack", action="store_true", help="leave the stack running at the end")
+    group.addoption(
+        "--nightly",
+        action="store_true",
+        help="also run the scenarios slas.yaml marks `nightly: true` (default: left out)",
+    )
     group.addoption("--history", default=None, help="the history file (default: slas.yaml defaults.history)")
     group.addoption(
         "--allow-remote-engine",
@@ -107,6 +112,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"fault_family(name): scenarios of slas.yaml in that family: {', '.join(FAMILIES)}"
     )
+    config.addinivalue_line(
+        "markers", "nightly: a scenario slas.yaml marks `nightly: true`; run with --nightly"
+    )
     if config.option.help or config.option.version:  # pytest only prints: no catalogue is needed
         return
     try:
@@ -129,8 +137,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             f"{metafunc.definition.nodeid}: mark it fault_family(one of {', '.join(FAMILIES)})"
         )
     catalogue = metafunc.config.stash[_STATE].catalogue
-    chosen = [s for s in catalogue.scenarios if fault_family(s) == marker.args[0]]
-    metafunc.parametrize("scenario", chosen, ids=[s.name for s in chosen])
+    chosen = [
+        pytest.param(s, id=s.name, marks=[pytest.mark.nightly] if s.nightly else [])
+        for s in catalogue.scenarios
+        if fault_family(s) == marker.args[0]
+    ]
+    metafunc.parametrize("scenario", chosen)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave the nightly-only scenarios out unless --nightly asks for them, and say so."""
+    if config.getoption("nightly"):
+        return
+    nightly = [item for item in items if item.get_closest_marker("nightly")]
+    if not nightly:
+        return
+    config.hook.pytest_deselected(items=nightly)
+    items[:] = [item for item in items if item not in nightly]
+    names = ", ".join(item.callspec.id for item in nightly if isinstance(item, pytest.Function))
+    print(f"harness: left out the nightly-only scenario(s) {names}: --nightly runs them", file=sys.stderr)
 
 
 class Chaos:

@@ -10,14 +10,15 @@ and under the harness (harness.load.LocustLoad), which passes the options harnes
 Requests (the Locust ``name`` of each, through the gateway's /api/<agent>/... routes), by weight:
 
     4  "orchestrator task"     POST /api/orchestrator/task        {"input": ...}
-    2  "summarizer task"       POST /api/summarizer/task
+    2  "summarizer task"       POST /api/summarizer/task          {"input": ..., "model": "tinyllama"}
     2  "indexer task"          POST /api/indexer/task
     2  "orchestrator async"    POST /api/orchestrator/task/async
     1  "orchestrator health"   GET  /api/orchestrator/health      (each agent's /health)
     1  "summarizer health"     GET  /api/summarizer/health
     1  "indexer health"        GET  /api/indexer/health
 
-Every request carries a fresh X-Trace-ID. The options, the pacing and what is reported: harnessuser.py.
+The summarizer's tasks name a model, so that agent holds one in its model pool: what its hibernation must
+release (rule 6.4). Every request carries a fresh X-Trace-ID. The options, the pacing and what is reported: harnessuser.py.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from locust import task
 class GatewayUser(HarnessUser):
     """One client of the gateway."""
 
-    def _post(self, path: str, name: str) -> None:
-        body = {"input": f"load {secrets.token_hex(4)}"}
+    def _post(self, path: str, name: str, model: str | None = None) -> None:
+        body = {"input": f"load {secrets.token_hex(4)}"} | ({"model": model} if model else {})
         self.client.post(path, json=body, headers=self.trace_headers(), name=name)
 
-    def _task(self, agent: str) -> None:
-        self._post(f"/api/{agent}/task", f"{agent} task")
+    def _task(self, agent: str, model: str | None = None) -> None:
+        self._post(f"/api/{agent}/task", f"{agent} task", model)
 
     def _health(self, agent: str) -> None:
         self.client.get(f"/api/{agent}/health", headers=self.trace_headers(), name=f"{agent} health")
@@ -47,7 +48,7 @@ class GatewayUser(HarnessUser):
 
     @task(2)
     def summarizer_task(self) -> None:
-        self._task("summarizer")
+        self._task("summarizer", model="tinyllama")
 
     @task(2)
     def indexer_task(self) -> None:

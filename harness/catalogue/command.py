@@ -31,7 +31,8 @@ def _scenario_line(scenario: Scenario) -> str:
         attributes = ", ".join(f"{k}={v:g}" for k, v in scenario.fault.attributes)
         fault = f"{scenario.fault.kind} {scenario.fault.target}" + (f" ({attributes})" if attributes else "")
     workers = f" over {load.workers} Locust workers" if load.workers > 1 else ""
-    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s{workers}"
+    nightly = "; nightly only (--nightly)" if scenario.nightly else ""
+    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s{workers}{nightly}"
 
 
 def summary(catalogue: Catalogue) -> str:

@@ -174,6 +174,8 @@ class Scenario:
     """The service whose failure the scenario simulates (for cascade checks); the fault target by default."""
     abort: tuple[AbortCondition, ...] = ()
     """Safeguards polled during the fault and recovery: one holding ends the scenario at once, aborted."""
+    nightly: bool = False
+    """Too long for every run (an idle window of minutes): run only when asked for (``harness run --nightly``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,7 @@ def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
     abort = read_abort(node, _rule)
     if abort and fault is None:
         raise node.error("abort", "abort conditions guard a fault: this scenario has none")
+    nightly = node.boolean("nightly", False)
     node.finish()
     bounds = defaults.load_bounds
     if load.users > bounds.max_users:
@@ -222,7 +223,7 @@ def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
             f"runs {duration:g} s, over load_bounds.max_duration {bounds.max_duration:g} s",
         )
     return Scenario(
-        name, description, windows, load, fault, faulted or (fault.target if fault else None), abort
+        name, description, windows, load, fault, faulted or (fault.target if fault else None), abort, nightly
     )
 
 

@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: none)",
     )
     parser.add_argument("--keep-stack", action="store_true", help="leave the stack running at the end")
+    parser.add_argument(
+        "--nightly",
+        action="store_true",
+        help="also run the scenarios slas.yaml marks `nightly: true`, such as a 5-minute idle (default: left out)",
+    )
     parser.add_argument("--history", help="the history file (default: slas.yaml defaults.history)")
     parser.add_argument(
         "pytest_args", nargs=argparse.REMAINDER, help="after --, passed to pytest: -- -k redis"
@@ -53,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--project-name", args.project_name]
     if args.keep_stack:
         argv.append("--keep-stack")
+    if args.nightly:
+        argv.append("--nightly")
     if args.history:
         argv += ["--history", args.history]
     if args.allow_remote_engine:

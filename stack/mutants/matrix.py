@@ -88,7 +88,9 @@ def _run(reports: Path, scenario: str, *stack_files: Path, history: Path | None 
         str(reports),
     ]
     argv += ["--history", str(history)] if history else []
-    return subprocess.run([*argv, "--keep-stack", "--", "-k", scenario], cwd=REPO, check=False).returncode
+    # --nightly: a mutant's scenario may be a nightly-only one (the idle window of hibernation).
+    argv += ["--keep-stack", "--nightly", "--", "-k", scenario]
+    return subprocess.run(argv, cwd=REPO, check=False).returncode
 
 
 def _run_scenario(outcome: Outcome, path: Path) -> None:
