@@ -5,9 +5,10 @@ run record (reports/bench-sla/run.json): stack-up (start to the first scenario),
 steady + fault + recovery windows, which slas.yaml sets from the rules: half-open delay, recovery), and
 reporting (last scenario's end to exit). Target: run time without stack-up <= 1.5 x the windows' sum.
 The CPU share is the harness process's own user+system time (not Locust's: it runs in a process of its
-own) over the time the load ran; target <= 10% of one core.
+own) over the time the load ran; target <= 10% of one core. With --nightly the nightly-only scenarios run
+too; their windows are counted apart (issue 10: the default run is what the ratio judges).
 
-    python bench/sla_bench.py [pytest -k expression]     (default: every scenario)
+    python bench/sla_bench.py [--nightly] [pytest -k expression]     (default: every scenario)
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from harness.catalogue import load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports" / "bench-sla"
@@ -37,6 +40,8 @@ def _own_cpu_seconds(pid: int) -> float | None:
 
 def main(select: list[str]) -> int:
     argv = [sys.executable, "-m", "harness", "run", "--reports", str(REPORTS)]
+    if select[:1] == ["--nightly"]:
+        argv.append(select.pop(0))
     if select:
         argv += ["--", "-k", " ".join(select)]
     started_wall, started = time.time(), time.monotonic()
@@ -57,8 +62,10 @@ def main(select: list[str]) -> int:
     first_start = scenarios[0]["marks"]["steady_start"]
     last_end = scenarios[-1]["marks"]["end"]
     stack_up = first_start - started_wall
-    windows = sum(s["marks"]["end"] - s["marks"]["steady_start"] for s in scenarios)
-    running = total - stack_up
+    nightly = {s.name for s in load_catalogue(REPO / "slas.yaml").scenarios if s.nightly}
+    apart = sum(s["marks"]["end"] - s["marks"]["steady_start"] for s in scenarios if s["name"] in nightly)
+    windows = sum(s["marks"]["end"] - s["marks"]["steady_start"] for s in scenarios) - apart
+    running = total - stack_up - apart
     print(f"make sla ({len(scenarios)} scenarios, exit {process.returncode})")
     print(f"  {'stack-up (not in the ratio)':<34} {stack_up:8.1f} s")
     previous_end = first_start
@@ -70,6 +77,8 @@ def main(select: list[str]) -> int:
         )
         previous_end = marks["end"]
     print(f"  {'reporting (last window to exit)':<34} {started_wall + total - last_end:8.1f} s")
+    if apart:
+        print(f"  {'nightly-only windows (counted apart)':<34} {apart:8.1f} s")
     ratio = running / windows
     verdict = "meets" if ratio <= RATIO_TARGET else "MISSES"
     print(
