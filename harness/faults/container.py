@@ -82,6 +82,40 @@ def ensure_running(container: ContainerHandle, timeout: float) -> bool:
     return True
 
 
+@dataclass(slots=True)
+class StopRequest:
+    """``docker stop`` that knows when its request was cut short. A Ctrl-C during the stop interrupts the
+    harness's request, not the engine's stop: a revert must wait for that stop to end (at most the grace,
+    then SIGKILL) before it starts the container, or it would find it still running and leave it to exit
+    moments later."""
+
+    pending: bool = False
+    """The stop was asked and its request has not returned: the engine may still be in the grace."""
+
+    def stop(self, container: ContainerHandle, grace: int) -> None:
+        self.pending = True
+        container.stop(timeout=grace)
+        self.pending = False  # the request returns once the engine's stop is over
+
+    def await_end(self, container: ContainerHandle, grace: int, settle_timeout: float, what: str) -> None:
+        """After an interrupted request: wait until the container has stopped (nothing to do otherwise)."""
+        if not self.pending:
+            return
+        try:
+            wait_until(
+                lambda: not container_state(container).get("Running"),
+                timeout=grace + settle_timeout,
+                interval=POLL_INTERVAL,
+                what=f"the interrupted stop of {what} to end",
+                error=FaultError,
+            )
+        except docker.errors.NotFound:
+            return  # removed meanwhile: ensure_running says there is nothing to bring back
+        except DOCKER_ERRORS as exc:
+            raise FaultError(f"reverting the stop of {what}: {exc}") from exc
+        self.pending = False
+
+
 @dataclass(frozen=True, slots=True)
 class ContainerFault:
     action: ContainerAction
@@ -93,6 +127,7 @@ class ContainerFault:
     container's own (compose ``stop_grace_period``, else Docker's 10 s)."""
     settle_timeout: float = 30.0
     """Seconds the container's state may take to show the fault, or its revert."""
+    _stopping: StopRequest = field(default_factory=StopRequest, init=False, compare=False, repr=False)
 
     def describe(self) -> str:
         return f"{self.action} service {self.target} (container {self.container.name})"
@@ -123,7 +158,7 @@ class ContainerFault:
             case "kill":
                 self.container.kill()
             case "stop":
-                self.container.stop(timeout=self._grace())
+                self._stopping.stop(self.container, self._grace())
             case "pause":
                 self.container.pause()
             case "restart":
@@ -154,4 +189,6 @@ class ContainerFault:
             raise FaultError(f"{self.describe()}: state cannot be read: {exc}") from exc
 
     def revert(self) -> None:
+        what = f"service {self.target}"
+        self._stopping.await_end(self.container, self._grace(), self.settle_timeout, what)
         ensure_running(self.container, self.settle_timeout)

@@ -22,9 +22,7 @@ policy gave up. After a SIGKILL of the harness the thread is gone with it; the j
 ``sigterm`` is ``docker stop`` with the container's own grace (compose ``stop_grace_period``: SIGTERM, and
 SIGKILL when the grace runs out), then ``docker start``; proven by the exit and a new start. How the
 service took it (exit code, how long it took, its state) is for the graceful_shutdown analyzer. A Ctrl-C
-during the stop interrupts the harness's request, not the engine's stop: the revert waits for that stop to
-end (at most the grace) before it starts the container, or it would find it still running and leave it
-to exit moments later.
+during the stop is handled as ``container.StopRequest`` says: the revert waits for the engine's stop to end.
 
 ``idle`` is no fault on the stack: the load stops for the fault window (so the target can hibernate) and
 starts again for the recovery window. The load is the runner's, so the runner builds this one
@@ -49,6 +47,7 @@ from harness.faults.container import (
     DOCKER_ERRORS,
     POLL_INTERVAL,
     ContainerHandle,
+    StopRequest,
     container_state,
     ensure_running,
 )
@@ -202,18 +201,12 @@ class CrashLoopFault:
         ensure_running(self.container, self.settle_timeout)
 
 
-@dataclass(slots=True)
-class _Stopping:
-    asked: bool = False
-    """A stop was asked and its request has not returned: the engine may still be in the grace."""
-
-
 @dataclass(frozen=True, slots=True)
 class SigtermFault:
     target: str
     container: ContainerHandle = field(compare=False, repr=False)
     settle_timeout: float = 30.0
-    _stopping: _Stopping = field(default_factory=_Stopping, init=False, compare=False, repr=False)
+    _stopping: StopRequest = field(default_factory=StopRequest, init=False, compare=False, repr=False)
 
     @property
     def grace(self) -> int:
@@ -234,9 +227,7 @@ class SigtermFault:
             before = container_state(self.container)
             if not _up(before):
                 raise FaultRefused(f"cannot make a {self.describe()}: it is {before.get('Status')}")
-            self._stopping.asked = True
-            self.container.stop(timeout=self.grace)
-            self._stopping.asked = False  # the request returns once the engine's stop is over
+            self._stopping.stop(self.container, self.grace)
             stopped = container_state(self.container)
             if stopped.get("Running"):
                 raise FaultError(f"{self.describe()}: still running after docker stop")
@@ -260,26 +251,8 @@ class SigtermFault:
         return True  # an event, not a state: once it has happened, it has held
 
     def revert(self) -> None:
-        if self._stopping.asked:
-            self._await_the_stop()
+        self._stopping.await_end(self.container, self.grace, self.settle_timeout, f"service {self.target}")
         ensure_running(self.container, self.settle_timeout)
-
-    def _await_the_stop(self) -> None:
-        """An interrupted stop request: the engine goes on with the stop until the container exits, at
-        most the grace (then SIGKILL) later."""
-        try:
-            wait_until(
-                lambda: not container_state(self.container).get("Running"),
-                timeout=self.grace + self.settle_timeout,
-                interval=POLL_INTERVAL,
-                what=f"the interrupted stop of service {self.target} to end",
-                error=FaultError,
-            )
-        except docker.errors.NotFound:
-            return  # removed meanwhile: ensure_running says there is nothing to bring back
-        except DOCKER_ERRORS as exc:
-            raise FaultError(f"reverting {self.describe()}: {exc}") from exc
-        self._stopping.asked = False
 
 
 Lifecycle = CrashLoopFault | SigtermFault

@@ -195,12 +195,13 @@ def _in_the_stop(stack: Stack, journal: Journal, child: subprocess.Popen[str]) -
     return asked
 
 
+@pytest.mark.parametrize("kind", ["sigterm", "container_stop"])
 def test_sigint_during_a_graceful_stop_brings_the_container_back_after_the_stop(
-    slow_stack: Stack, tmp_path: Path
+    slow_stack: Stack, tmp_path: Path, kind: str
 ) -> None:
     before = attrs(slow_stack, "slow")["State"]["StartedAt"]
     journal = Journal(tmp_path / "j.json")
-    child = _spawn(SLOW_FIXTURE, SLOW_PROJECT, journal, "sigterm", "slow")
+    child = _spawn(SLOW_FIXTURE, SLOW_PROJECT, journal, kind, "slow")
     try:
         asked = _in_the_stop(slow_stack, journal, child)
         child.send_signal(signal.SIGINT)

@@ -1,8 +1,8 @@
 """Lifecycle faults on a fake container that restarts by its policy as Docker does: a crash loop proven by
 the restart count, held until the policy gives up, reverted by a start; a graceful stop with the
 container's own grace and a start; both refused when they would prove nothing, restored from the journal;
-a Ctrl-C during the graceful stop brings the container back once the engine's stop is over, and a stop a
-killed run left is started by the sweep."""
+a Ctrl-C during the graceful stop (or a container_stop's) brings the container back once the engine's stop
+is over, and a stop a killed run left is started by the sweep."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from harness.faults import (
     restore_fault,
     sweep,
 )
+from harness.faults.container import ContainerFault
 from harness.faults.fake import FakeContainer, FakeStack
 from harness.faults.lifecycle import CrashLoopFault, SigtermFault, kill_main_process
 from harness.polling import wait_until
@@ -193,15 +194,18 @@ class InterruptedStop(PolicyContainer):
         raise KeyboardInterrupt
 
 
+@pytest.mark.parametrize("kind", ["sigterm", "container_stop"])
 def test_ctrl_c_during_the_graceful_stop_starts_the_container_once_the_engines_stop_is_over(
-    tmp_path: Path,
+    tmp_path: Path, kind: str
 ) -> None:
     container = InterruptedStop("agent", grace_s=0.3)
     journal = Journal(tmp_path / "j.json")
-    with (
-        pytest.raises(KeyboardInterrupt),
-        applied(SigtermFault("agent", container, settle_timeout=2), journal),
-    ):
+    fault = (
+        SigtermFault("agent", container, settle_timeout=2)
+        if kind == "sigterm"
+        else ContainerFault("stop", "agent", container, settle_timeout=2)
+    )
+    with pytest.raises(KeyboardInterrupt), applied(fault, journal):
         pass
     assert container.engine_stop is not None
     container.engine_stop.join()  # had the revert not waited, the stop would end now, leaving it down
