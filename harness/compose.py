@@ -33,6 +33,8 @@ class Service:
     depends_on: frozenset[str]
     has_healthcheck: bool
     build: ImageBuild | None
+    image: str | None = None
+    """The image the service runs (``image:``), built here or not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,16 @@ class Project:
     def image_builds(self) -> list[ImageBuild]:
         unique = {s.build.image: s.build for s in self.services if s.build is not None}
         return list(unique.values())
+
+    def images_not_built(self) -> dict[str, tuple[str, ...]]:
+        """The images no service says how to build (built elsewhere, or pulled), each with the services
+        that run it."""
+        built = {b.image for b in self.image_builds()}
+        found: dict[str, tuple[str, ...]] = {}
+        for s in self.services:
+            if s.image and s.image not in built:
+                found[s.image] = (*found.get(s.image, ()), s.name)
+        return found
 
 
 def default_project_name(first_file: Path) -> str:
@@ -151,6 +163,7 @@ def _services(model: dict, first_file: Path, names: StackLabels) -> list[Service
                 depends_on=frozenset(depends),
                 has_healthcheck=bool(healthcheck) and not healthcheck.get("disable", False),
                 build=_build(spec),
+                image=spec.get("image"),
             )
         )
     return services

@@ -6,6 +6,10 @@ and skips the build entirely (Docker's own layer cache would still cost a contex
 
 Base images named in ``FROM`` are pulled; where no registry answers, a ``debian:<suite>[-slim]`` base is
 made with debootstrap and ``docker import`` (see ENVIRONMENT.md: no registry is reachable there).
+
+An image the compose files name without a ``build:`` (built elsewhere, as from a registry) is pulled when
+the engine lacks it, before the stack comes up; one that cannot be pulled stops the run with one line naming
+it and saying how to get it, instead of a pull failing inside ``compose up``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +29,7 @@ from harness.errors import StackError
 
 INPUTS_LABEL = "harness.inputs-hash"
 BUILD_LOG = Path("reports/build.log")
+PULL_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +189,29 @@ def build_images(builds: list[ImageBuild], force: bool = False, no_cache: bool =
                 raise StackError(f"building {build.image} failed; see {BUILD_LOG}")
         built.append(build.image)
     return built
+
+
+def require_images(images: Mapping[str, Sequence[str]]) -> None:
+    """Every image of ``images`` (image -> the services that run it, none built here) on the engine: pulled
+    when missing; a StackError naming the image when it cannot be."""
+    for image, services in images.items():
+        if _image_exists(image):
+            continue
+        _say(f"pulling {image}: not on the engine, and no compose file given says how to build it")
+        try:
+            pulled = subprocess.run(
+                ["docker", "pull", image], capture_output=True, text=True, timeout=PULL_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired:
+            reason = f"the pull took longer than {PULL_TIMEOUT_S:g}s"
+        else:
+            if pulled.returncode == 0:
+                continue
+            lines = (pulled.stderr or "").strip().splitlines()
+            reason = lines[-1] if lines else f"docker pull exited {pulled.returncode}"
+        which = f"{'service' if len(services) == 1 else 'services'} {', '.join(services)}"
+        raise StackError(
+            f"image {image} ({which}) is not on the engine and could not be pulled "
+            f"({reason}): build it first, e.g. `harness build --stack <your compose files> <the file declaring "
+            "its build:>`, or push it where the engine can pull it"
+        )

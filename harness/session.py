@@ -26,7 +26,7 @@ from harness.faults.base import Fault, sigterm_as_interrupt
 from harness.faults.build import build_fault
 from harness.faults.journal import Journal
 from harness.faults.sweep import sweep
-from harness.images import build_images
+from harness.images import build_images, require_images
 from harness.load.locustload import LocustLoad, LocustSettings
 from harness.logs import EngineLogSource
 from harness.metrics import PrometheusSource
@@ -106,6 +106,7 @@ class HarnessSession:
         for error in swept.errors:  # expected while the stack is still down; the bring-up starts clean
             self.say(f"sweep: {error}")
         build_images(stack.project.image_builds())
+        require_images(stack.project.images_not_built())  # before anything starts: one line if one is missing
         self._brought_up = True
         bring_up = stack.up(
             health_timeout=self.health_timeout,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 
 from harness.commands._stack_options import add_labels_option, add_stack_options, open_stack
-from harness.images import build_images
+from harness.images import build_images, require_images
 
 HELP = "bring the stack up phase by phase (label sutazai.phase, or slas.yaml's labels.phase), waiting for health between phases"
 
@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     stack, project = open_stack(args)
     if not args.no_build:
         build_images(project.image_builds())
+    require_images(project.images_not_built())
     timings = stack.up(health_timeout=args.health_timeout)
     total = sum(t.seconds for t in timings)
     print(

@@ -22,6 +22,9 @@ MODEL = {
             "image": "e:1",
         },
         "other": {"labels": {"sutazai.phase": "3"}, "healthcheck": {"disable": True}},
+        "pulled": {"image": "redis:7"},
+        "also-pulled": {"image": "redis:7"},
+        "same-as-edge": {"image": "e:1"},
     }
 }
 
@@ -32,7 +35,7 @@ def _project() -> Project:
 
 def test_phases_group_services_in_order() -> None:
     assert [(n, sorted(s.name for s in ss)) for n, ss in _project().phases()] == [
-        (1, ["db"]),
+        (1, ["also-pulled", "db", "pulled", "same-as-edge"]),
         (2, ["core"]),
         (3, ["edge", "other"]),
     ]
@@ -50,6 +53,11 @@ def test_healthcheck_presence_and_builds() -> None:
     assert not project.service("other").has_healthcheck
     (build,) = project.image_builds()
     assert build.image == "e:1" and build.dockerfile == Path("/ctx/Dockerfile")
+
+
+def test_images_not_built_are_those_no_service_builds_with_the_services_running_them() -> None:
+    """What must come from elsewhere (a registry, a team's own build): e:1 is built by edge."""
+    assert _project().images_not_built() == {"redis:7": ("pulled", "also-pulled")}
 
 
 def test_non_numeric_phase_is_an_input_error() -> None:
