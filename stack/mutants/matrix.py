@@ -8,6 +8,11 @@ reports every declared rule as an error, and when its scenario run exits as decl
 into a history of the mutant's own. Exit 0 when every mutant that declares a detection is caught, 1 otherwise.
 
     python stack/mutants/matrix.py [NAME ...]      (default: every mutant)
+    python stack/mutants/matrix.py --from-reports [NAME ...]   (the table again, from the last run's reports)
+
+The table is Markdown (the README holds the latest one): per mutant, the lint rules it broke, its scenario,
+every check that failed (``*`` marks the ones meant to catch it, so a mutant caught by more than its own
+check shows it), the run's exit code, and whether it was caught.
 """
 
 from __future__ import annotations
@@ -93,8 +98,21 @@ def _run(reports: Path, scenario: str, *stack_files: Path, history: Path | None 
     return subprocess.run(argv, cwd=REPO, check=False).returncode
 
 
+def _reports(outcome: Outcome) -> Path:
+    return REPO / "reports" / "mutants" / outcome.name
+
+
+def _read_verdicts(outcome: Outcome) -> None:
+    """The exit code and statuses of the mutant's last run, from its reports (left as they are if none)."""
+    path = _reports(outcome) / "verdicts.json"
+    if path.is_file():
+        document = json.loads(path.read_text())
+        outcome.exit_code = int(document["exit_code"])
+        outcome.statuses = {v["id"]: v["status"] for v in document["verdicts"]}
+
+
 def _run_scenario(outcome: Outcome, path: Path) -> None:
-    reports = REPO / "reports" / "mutants" / outcome.name
+    reports = _reports(outcome)
     scenario = outcome.scenario or ""
     history = reports / "history.sqlite" if outcome.history_runs else None
     if history:
@@ -104,39 +122,44 @@ def _run_scenario(outcome: Outcome, path: Path) -> None:
         _run(reports / f"compliant-{night}", scenario, STACK, history=history)
     print(f"== {outcome.name}: scenario {scenario}", flush=True)
     outcome.exit_code = _run(reports, scenario, STACK, path, history=history)
-    verdicts = json.loads((reports / "verdicts.json").read_text())["verdicts"]
-    outcome.statuses = {v["id"]: v["status"] for v in verdicts}
+    _read_verdicts(outcome)
 
 
 def _table(outcomes: list[Outcome]) -> str:
-    checks = sorted({c for o in outcomes for c in o.statuses} | {c for o in outcomes for c in o.checks})
-    header = ["mutant", "lint", *checks, "exit", "caught"]
-    rows = [header]
+    rows = [
+        "| mutant | lint errors | scenario | checks failed | exit | caught |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for o in outcomes:
-        lint = ",".join(sorted(o.lint_found)) or "clean"
-        if o.lint_rules:
-            lint += " *"
-        cells = [f"{o.statuses.get(c, '-')}{' *' if c in o.checks else ''}" for c in checks]
+        lint = ", ".join(f"{r} *" if r in o.lint_rules else r for r in sorted(o.lint_found)) or "clean"
+        failed = sorted(c for c, status in o.statuses.items() if status == "fail")
+        missed = [c for c in o.checks if c not in failed]
+        checks = ", ".join(
+            [f"{c} *" if c in o.checks else c for c in failed] + [f"{c} * (not failed)" for c in missed]
+        )
         exit_text = "-" if o.exit_code is None else str(o.exit_code)
         caught = "yes" if o.caught else ("NO" if o.declared else "no check yet")
-        rows.append([o.name, lint, *cells, exit_text, caught])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines) + "\n(* = the check meant to catch that mutant)"
+        rows.append(f"| {o.name} | {lint} | {o.scenario or '-'} | {checks or '-'} | {exit_text} | {caught} |")
+    return "\n".join(rows) + "\n\n(* = meant to catch that mutant)"
 
 
 def main(names: list[str]) -> int:
+    from_reports = names[:1] == ["--from-reports"]
+    names = names[1:] if from_reports else names
     paths = [MUTANTS / f"{n}.yml" for n in names] if names else sorted(MUTANTS.glob("*.yml"))
     outcomes = []
     try:
         for path in paths:
             outcome = _outcome(path)
             outcome.lint_found = _lint_errors(path)
-            if outcome.scenario:
+            if outcome.scenario and from_reports:
+                _read_verdicts(outcome)
+            elif outcome.scenario:
                 _run_scenario(outcome, path)
             outcomes.append(outcome)
     finally:
-        subprocess.run([*HARNESS, "down"], cwd=REPO, check=False)
+        if not from_reports:
+            subprocess.run([*HARNESS, "down"], cwd=REPO, check=False)
     print("\n" + _table(outcomes))
     missed = [o.name for o in outcomes if o.declared and not o.caught]
     if missed:
