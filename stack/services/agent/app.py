@@ -103,6 +103,8 @@ class Agent:
         t = cfg.timeout
         redis = RedisCache(cfg.redis_url, t) if cfg.redis_url else None
         self.redis = (redis, self._guard("redis", redis.reset)) if redis else None
+        if self.redis is not None:
+            self.metrics.declare_cache()
         postgres = (
             PostgresStore(cfg.postgres_dsn, cfg.postgres_password_file, t) if cfg.postgres_dsn else None
         )
@@ -380,19 +382,26 @@ class Agent:
 
         async def local() -> tuple[str, bool]:
             """The agent's own work; returns (result, served from cache)."""
+            started = time.monotonic()
             key = (
                 "agent:"
                 + hashlib.sha256(f"{self.cfg.ollama_model}\0{task.model}\0{task.text}".encode()).hexdigest()
             )
             cached: str | None = None
-            cache_usable = self.redis is not None
-            if self.redis is not None:
+            cache_usable = self.redis is not None and self.cfg.cache_enabled
+            lookup = "disabled"  # CACHE_ENABLED=false: never looked up, never written (mutant cache-off)
+            failed: DependencyError | None = None
+            if self.redis is not None and cache_usable:
                 redis, redis_guard = self.redis
                 try:
                     cached = await redis_guard.call(lambda: redis.get(key))
+                    lookup = "miss" if cached is None else "hit"
                 except DependencyError as exc:
-                    cache_usable = False
-                    degrade(exc)
+                    cache_usable, lookup, failed = False, "error", exc
+            if self.redis is not None:
+                self.metrics.cache_requests.labels(lookup).inc()
+            if failed is not None:  # after counting: with fallbacks off it raises, failing the task
+                degrade(failed)
             if cached is not None:
                 text = cached
             elif self.ollama is None:
@@ -415,6 +424,8 @@ class Agent:
                     await self._store(task_id, source, task.text, result=text)
                 except DependencyError as exc:
                     degrade(exc)
+            if self.redis is not None:  # answers only: a task that raised was never served
+                self.metrics.cache_task_duration.labels(lookup).observe(time.monotonic() - started)
             return text, cached is not None
 
         async def ask(peer: PeerAgent, guard: Guard) -> tuple[str, str]:

@@ -62,6 +62,8 @@ class Config:
     """LOG_FORMAT=text writes plain-text lines: rule 7.2 broken (mutant logs-not-json)."""
     trace_propagation: bool = True
     """TRACE_PROPAGATION=false sends calls a fresh trace id: rule 7.3 broken (mutant trace-id-dropped)."""
+    cache_enabled: bool = True
+    """CACHE_ENABLED=false never looks a result up in Redis nor writes one: rule 8.3 broken (mutant cache-off)."""
 
     @property
     def timeout(self) -> float | None:
@@ -107,6 +109,7 @@ class Config:
             ollama_num_predict=r.integer("OLLAMA_NUM_PREDICT", 8, minimum=1),
             log_format=r.choice("LOG_FORMAT", "json", ("json", "text")),
             trace_propagation=r.boolean("TRACE_PROPAGATION", True),
+            cache_enabled=r.boolean("CACHE_ENABLED", True),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),
         )
 

@@ -14,6 +14,9 @@ from .modelpool import PoolStats
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60)
 OUTCOMES = ("success", "failure", "short_circuited")
+CACHE_RESULTS = ("hit", "miss", "error", "disabled")
+"""How a task's cache lookup went: served from the cache; looked up and computed; the cache unavailable
+(failed or breaker open), computed and served uncached; not looked up (CACHE_ENABLED=false)."""
 
 
 class Metrics:
@@ -48,6 +51,18 @@ class Metrics:
         self.fallbacks = Counter(
             "fallback_responses", "Responses served by a fallback", ["dependency"], registry=registry
         )
+        # rule 8.3 read from the agent: Redis's own keyspace_hits are the server's, not per service,
+        # and the reference stack scrapes no Redis exporter
+        self.cache_requests = Counter(
+            "agent_cache_requests", "Cache lookups of tasks by result", ["result"], registry=registry
+        )
+        self.cache_task_duration = Histogram(
+            "agent_cache_task_duration_seconds",
+            "The agent's own work on a task (lookup, the model on a miss, cache write) by the lookup's result",
+            ["result"],
+            buckets=BUCKETS,
+            registry=registry,
+        )
         self.inflight = Gauge("agent_inflight_requests", "API requests being processed", registry=registry)
         self.concurrency_limit = Gauge(
             "agent_concurrency_limit", "MAX_CONCURRENT (0 = unlimited)", registry=registry
@@ -74,6 +89,12 @@ class Metrics:
             self.dependency_requests.labels(name, outcome)
         self.dependency_duration.labels(name)
         self.fallbacks.labels(name)
+
+    def declare_cache(self) -> None:
+        """The zero series of every result, so a hit ratio and its absence are visible from the start."""
+        for result in CACHE_RESULTS:
+            self.cache_requests.labels(result)
+            self.cache_task_duration.labels(result)
 
     def observe_call(self, dependency: str, outcome: str, seconds: float | None) -> None:
         self.dependency_requests.labels(dependency, outcome).inc()
