@@ -41,10 +41,28 @@ def published_ports(services: dict) -> set[str]:
     return {str(port).rsplit(":", 1)[0] for spec in services.values() for port in spec.get("ports", [])}
 
 
-def test_it_lints_clean_with_its_catalogue() -> None:
-    result = harness("lint", "--stack", "examples/relay/compose.yml", "--slas", "examples/relay/slas.yaml")
+@pytest.mark.parametrize(
+    "files", [["compose.yml"], ["compose.yml", "build.yml"]], ids=["compose.yml", "with-build.yml"]
+)
+def test_it_lints_clean_with_its_catalogue(files: list[str]) -> None:
+    """Alone (images from elsewhere) and with the override that builds them: the same clean result."""
+    stack = [f"examples/relay/{name}" for name in files]
+    result = harness("lint", "--stack", *stack, "--slas", "examples/relay/slas.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 errors" in result.stdout
+
+
+def test_its_compose_file_builds_nothing_and_build_yml_builds_every_service() -> None:
+    """compose.yml, slas.yaml, .env and the bind-mounted folders are a stack of their own: its images come
+    from elsewhere (here: build.yml, an override holding nothing else); no path leaves the folder."""
+    services = compose(RELAY / "compose.yml")["services"]
+    assert all("build" not in spec and spec.get("image") for spec in services.values())
+    mounts = {v.split(":", 1)[0] for spec in services.values() for v in spec.get("volumes", [])}
+    assert all(m.startswith("./") or m == "/var/run/docker.sock" for m in mounts), mounts
+    assert {Path(m).parts[0] for m in mounts if m.startswith("./")} == {"prometheus", "router", "toxiproxy"}
+    builds = compose(RELAY / "build.yml")["services"]
+    assert set(builds) == set(services)
+    assert all(set(spec) == {"build"} for spec in builds.values())
 
 
 def test_its_catalogue_is_accepted() -> None:
