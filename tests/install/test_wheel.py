@@ -5,10 +5,15 @@ file and a slas.yaml: the console scripts through their real entry points, the p
 Nothing is downloaded: the wheel is built without build isolation (this venv's setuptools), installed with
 --no-deps, and the new venv sees this venv's site-packages (the dependencies) through a .pth file, after
 its own (the wheel), so nothing of the repository is on its path.
+
+The two `docker` tests run `harness run` from such a folder: the reference stack (with its build contexts),
+and the relay example from a copy of only its compose.yml, slas.yaml, .env and bind-mounted configuration,
+its images built beforehand with its build.yml as a team's images come from a registry.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -198,3 +203,77 @@ def test_harness_run_from_the_users_folder_judges_the_baseline(installed: Instal
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert (tmp_path / "reports" / "verdicts.json").is_file()
     assert "orchestrator task" in (tmp_path / "reports" / "load").rglob("locust.log").__next__().read_text()
+
+
+RELAY = ROOT / "examples" / "relay"
+# What a team holds of the relay example: its compose file (images named, none built), its catalogue, the
+# project name, and the configuration its compose file bind-mounts. Nothing else of the repository.
+RELAY_COPY = ("compose.yml", "slas.yaml", ".env", "prometheus", "router", "toxiproxy")
+RELAY_PROJECT = "com.docker.compose.project=relay"
+
+
+def _relay_leftovers() -> list[str]:
+    """The containers and networks of project relay still on the engine."""
+    found = []
+    for kind, listing in (("container", ["ps", "--all"]), ("network", ["network", "ls"])):
+        listed = subprocess.run(
+            ["docker", *listing, "--quiet", "--filter", f"label={RELAY_PROJECT}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        found += [f"{kind} {line}" for line in listed.stdout.split()]
+    return found
+
+
+@pytest.mark.docker
+def test_harness_run_from_a_copy_of_the_relay_examples_compose_and_slas_files_alone(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """Issue 12: from an empty folder holding only a copy of examples/relay's compose and slas files, the
+    installed wheel's `harness run` exits 0 with its reports, and leaves nothing of the project behind."""
+    # The images come from wherever a team builds them; here build.yml builds them from the repository,
+    # with the installed harness, from a folder of its own (its build log stays there).
+    builder = tmp_path / "builder"
+    builder.mkdir()
+    build = installed.run(
+        installed.script("harness"),
+        *("build", "--stack", str(RELAY / "compose.yml"), str(RELAY / "build.yml")),
+        cwd=builder,
+        timeout=1800,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr[-3000:]
+
+    folder = tmp_path / "relay"
+    folder.mkdir()
+    for name in RELAY_COPY:
+        source = RELAY / name
+        if source.is_dir():
+            shutil.copytree(source, folder / name)
+        else:
+            shutil.copy2(source, folder / name)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(RELAY_COPY)
+
+    harness = installed.script("harness")
+    down = installed.run(harness, "down", "--stack", "compose.yml", cwd=folder, timeout=300)
+    assert down.returncode == 0, down.stderr  # a crashed earlier run's containers, if any
+    try:
+        run = installed.run(
+            harness,
+            *("run", "--stack", "compose.yml", "--slas", "slas.yaml", "--reports", "reports"),
+            *("--", "-k", "baseline"),
+            cwd=folder,
+            timeout=900,
+        )
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        verdicts = json.loads((folder / "reports" / "verdicts.json").read_text())
+        assert verdicts["exit_code"] == 0
+        assert verdicts["verdicts"], "no verdict"
+        statuses = {(v["id"], v["scenario"]): v["status"] for v in verdicts["verdicts"]}
+        assert set(statuses.values()) == {"pass"}, statuses
+        assert {scenario for _, scenario in statuses} == {"baseline"}
+        assert (folder / "reports" / "junit.xml").is_file()
+        assert _relay_leftovers() == []  # the run took its stack down
+    finally:
+        installed.run(harness, "down", "--stack", "compose.yml", cwd=folder, timeout=300)
