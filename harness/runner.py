@@ -23,6 +23,7 @@ from harness.load.driver import LoadDriver, LoadProgress, running
 from harness.load.health import void_client_side
 from harness.logs import LogSource
 from harness.metrics.port import MetricsSource
+from harness.ports import PortSource
 from harness.reports import ReportStep
 from harness.reports.run_record import ScenarioRecord
 from harness.safeguards import Safeguard, ScenarioAborted
@@ -68,6 +69,7 @@ class Runner:
         run_id: str,
         bring_up: BringUp = (),
         logs: LogSource | None = None,
+        ports: PortSource | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.source = source
@@ -80,6 +82,7 @@ class Runner:
         self.run_id = run_id
         self.bring_up = bring_up
         self.logs = logs
+        self.ports = ports
 
     def run(self, scenario: Scenario) -> ScenarioResult:
         steps: list[ReportStep] = []
@@ -121,7 +124,14 @@ class Runner:
             verdicts = judge_aborted(self.catalogue, scenario, timeline, aborted.condition, str(aborted))
         else:
             verdicts = judge_scenario(
-                self.catalogue, scenario, timeline, self.source, self.graph, self.bring_up, self.logs
+                self.catalogue,
+                scenario,
+                timeline,
+                self.source,
+                self.graph,
+                self.bring_up,
+                self.logs,
+                self.ports,
             )
         verdicts = void_client_side(verdicts, self.catalogue, timeline, summary.lost)
         fault_window = timeline.fault

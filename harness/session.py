@@ -30,6 +30,7 @@ from harness.images import build_images, require_images
 from harness.load.locustload import LocustLoad, LocustSettings
 from harness.logs import EngineLogSource
 from harness.metrics import PrometheusSource
+from harness.ports import EnginePortSource
 from harness.runner import Progress, Runner
 from harness.stack import Stack
 from harness.state import ProjectLock, journal_path
@@ -178,4 +179,5 @@ class HarnessSession:
             run_id=self.run_id,
             bring_up=bring_up,
             logs=EngineLogSource(stack.client, stack.project.name),
+            ports=EnginePortSource(stack.client, stack.project.name),
         )

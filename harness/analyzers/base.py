@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from harness.bringup import BringUp
 from harness.logs import LogSource
 from harness.metrics.port import Labels, MetricsSource, Series
+from harness.ports import PortSource
 from harness.verdict import Check, Evidence, Figure, Finding, Measured, combine
 from harness.windows import ScenarioTimeline, Window
 
@@ -44,6 +45,8 @@ class AnalysisContext:
     """How the run brought the stack up, phase by phase (empty: not recorded)."""
     logs: LogSource | None = None
     """The services' container logs (None: none to read, as in a re-judge after the run)."""
+    ports: PortSource | None = None
+    """The host ports the stack's containers publish, read when asked (None: no engine, as in a re-judge)."""
 
     def group_by(self, by: tuple[str, ...] | None, *more: str) -> tuple[str, ...]:
         """An analyzer's ``by`` parameter, or by default the service label and ``more``."""

@@ -16,6 +16,7 @@ from harness.catalogue.model import Catalogue, Measurement, Objective, Scenario
 from harness.errors import MeasurementError
 from harness.logs import LogSource
 from harness.metrics.port import MetricsSource
+from harness.ports import PortSource
 from harness.verdict import Evidence, Finding, Verdict
 from harness.windows import ScenarioTimeline
 
@@ -30,6 +31,7 @@ def judge_scenario(
     graph: DependencyGraph = _NO_GRAPH,
     bring_up: BringUp = (),
     logs: LogSource | None = None,
+    ports: PortSource | None = None,
 ) -> tuple[Verdict, ...]:
     """Every objective of the catalogue that applies to ``scenario``, judged over its timeline."""
     try:
@@ -51,6 +53,7 @@ def judge_scenario(
             defaults.service_label,
             bring_up,
             logs,
+            ports,
         )
         for o in catalogue.objectives_for(scenario.name)
     )
@@ -67,6 +70,7 @@ def judge(
     service_label: str = "job",
     bring_up: BringUp = (),
     logs: LogSource | None = None,
+    ports: PortSource | None = None,
 ) -> Verdict:
     spec = (
         PROMQL if objective.measurement.analyzer == PROMQL.name else ANALYZERS[objective.measurement.analyzer]
@@ -101,6 +105,7 @@ def judge(
         service_label,
         bring_up,
         logs,
+        ports,
     )
     try:
         finding = spec.run(context, objective.measurement.params)

@@ -71,7 +71,7 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Rig:
     monkeypatch.setattr(
         runner_module,
         "judge_scenario",
-        lambda cat, scenario, timeline, source, graph, bring_up, logs: (
+        lambda cat, scenario, timeline, source, graph, bring_up, logs, ports: (
             judged.append((scenario.name, timeline)) or ()
         ),
     )

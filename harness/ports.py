@@ -1,0 +1,65 @@
+"""The ports the stack's containers publish on the host, read from the engine while the run goes on.
+
+``PortSource`` is the port the ``gateway`` analyzer reads through (rule 3.2: only the gateway is an entry
+point); ``EnginePortSource`` the adapter over the docker SDK: every running container of one Compose project,
+its ``NetworkSettings.Ports`` (what the engine bound, not what a compose file asked for). Read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from harness.errors import MeasurementError
+from harness.faults.container import DOCKER_ERRORS
+from harness.logs import DockerClient
+from harness.stack import PROJECT_LABEL, SERVICE_LABEL
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedPort:
+    service: str
+    container: str
+    host_ip: str
+    """The host address it is bound to: ``0.0.0.0`` / ``::`` is every address."""
+    host_port: int
+    target: str
+    """The container's side, as the engine names it: ``8080/tcp``."""
+
+    def describe(self) -> str:
+        host = f"[{self.host_ip}]" if ":" in self.host_ip else self.host_ip
+        return f"{self.service} {host}:{self.host_port}->{self.target}"
+
+
+class PortSource(Protocol):
+    def published(self) -> tuple[PublishedPort, ...]:
+        """Every host port a running container of the stack publishes, now."""
+
+
+class EnginePortSource:
+    def __init__(self, client: DockerClient, project: str) -> None:
+        self._client = client
+        self._project = project
+
+    def published(self) -> tuple[PublishedPort, ...]:
+        try:
+            # Running ones only: a stopped container publishes nothing, whatever it would bind.
+            labels = [f"{PROJECT_LABEL}={self._project}"]
+            found = self._client.containers.list(all=False, filters={"label": labels})
+            return tuple(p for container in found for p in _ports(container.name, container.attrs))
+        except DOCKER_ERRORS as exc:
+            raise MeasurementError(
+                f"the engine does not list the containers of {self._project}: {exc}"
+            ) from exc
+
+
+def _ports(name: str, attrs: Mapping[str, Any]) -> list[PublishedPort]:
+    service = (attrs.get("Config", {}).get("Labels") or {}).get(SERVICE_LABEL, name)
+    bound = attrs.get("NetworkSettings", {}).get("Ports") or {}
+    return [
+        PublishedPort(service, name, b.get("HostIp") or "0.0.0.0", int(b["HostPort"]), target)
+        for target, bindings in sorted(bound.items())
+        for b in bindings or ()  # None: exposed, not published
+        if b.get("HostPort")
+    ]
