@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.analyzers import (
+    caching,
     circuit_breaker,
     concurrency_limit,
     cpu_affinity,
@@ -49,6 +50,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             cpu_affinity.ANALYZER,
             phased_deploy.ANALYZER,
             structured_logs.ANALYZER,
+            caching.ANALYZER,
         )
     }
 )
