@@ -11,10 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import docker.errors
+import requests
+
 from harness.errors import MeasurementError
-from harness.faults.container import DOCKER_ERRORS
 from harness.logs import DockerClient
 from harness.stack import PROJECT_LABEL, SERVICE_LABEL
+
+# Not harness.faults' DOCKER_ERRORS: the analyzers import this module, and harness.faults imports them.
+_UNREADABLE = (docker.errors.DockerException, requests.RequestException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +53,7 @@ class EnginePortSource:
             labels = [f"{PROJECT_LABEL}={self._project}"]
             found = self._client.containers.list(all=False, filters={"label": labels})
             return tuple(p for container in found for p in _ports(container.name, container.attrs))
-        except DOCKER_ERRORS as exc:
+        except _UNREADABLE as exc:
             raise MeasurementError(
                 f"the engine does not list the containers of {self._project}: {exc}"
             ) from exc
