@@ -14,28 +14,19 @@ too; their windows are counted apart (issue 10: the default run is what the rati
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _proc import own_cpu_seconds
+
 from harness.catalogue import load_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 REPORTS = REPO / "reports" / "bench-sla"
-TICKS = os.sysconf("SC_CLK_TCK")
 RATIO_TARGET = 1.5
 CPU_TARGET = 0.10
-
-
-def _own_cpu_seconds(pid: int) -> float | None:
-    """utime + stime of the process itself (fields 14 and 15 of /proc/PID/stat), not of its children."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def main(select: list[str]) -> int:
@@ -48,7 +39,7 @@ def main(select: list[str]) -> int:
     process = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples: list[tuple[float, float]] = []  # (wall time, own cpu seconds)
     while process.poll() is None:
-        cpu = _own_cpu_seconds(process.pid)
+        cpu = own_cpu_seconds(process.pid)
         if cpu is not None:
             samples.append((time.time(), cpu))
         time.sleep(1)
