@@ -148,6 +148,10 @@ def main(names: list[str]) -> int:
     names = names[1:] if from_reports else names
     paths = [MUTANTS / f"{n}.yml" for n in names] if names else sorted(MUTANTS.glob("*.yml"))
     outcomes = []
+    if not from_reports:
+        # A clean start: a stack left running (--keep-stack, a killed matrix) may hold another clone's
+        # secrets in its database volumes, which the recreated agents would be refused with.
+        subprocess.run([*HARNESS, "down"], cwd=REPO, check=False)
     try:
         for path in paths:
             outcome = _outcome(path)
