@@ -15,6 +15,7 @@ from harness.analyzers import (
     circuit_breaker,
     concurrency_limit,
     cpu_affinity,
+    gateway,
     graceful_shutdown,
     hibernation,
     memory_limits,
@@ -51,6 +52,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             phased_deploy.ANALYZER,
             structured_logs.ANALYZER,
             caching.ANALYZER,
+            gateway.ANALYZER,
         )
     }
 )

@@ -46,6 +46,7 @@ def test_reference_stack_lints_clean() -> None:
         ("restart-unbounded", {("2.3", "agent-summarizer")}),
         ("no-memory-limit", {("1.1", "agent-summarizer")}),
         ("ollama-parallel-8", {("12.1", "ollama")}),
+        ("agent-published-port", {("3.2", "agent-indexer"), ("9.1", "agent-indexer")}),
     ],
 )
 def test_static_mutants_are_caught_by_their_rule(mutant: str, caught: set[tuple[str, str]]) -> None:
@@ -63,6 +64,7 @@ def test_runtime_only_mutants_lint_clean() -> None:
         "ollama-parallel-8",
         "ollama-loaded-2",
         "cpuset-wrong-tier",
+        "agent-published-port",
     }
     for path in sorted(MUTANTS.glob("*.yml")):
         if path.stem not in static:

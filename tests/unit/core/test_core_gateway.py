@@ -19,13 +19,16 @@ from dataclasses import dataclass, field
 import pytest
 from core_synth import T0, context, timeline
 
+from harness.analyzers import ANALYZERS
 from harness.analyzers.gateway import GatewayParams
 from harness.analyzers.gateway import run as gateway
+from harness.analyzers.judge import judge as judge_objective
 from harness.analyzers.structured_logs import NO_LOGS
+from harness.catalogue.parse import parse_text
 from harness.logs import LogLimit, LogLine, ServiceLogs
 from harness.metrics.fake import FakeMetricsSource
 from harness.ports import PublishedPort
-from harness.verdict import Finding
+from harness.verdict import Finding, Verdict
 
 PARAMS = GatewayParams(rate_limit=100, monitoring_ports=("10400",))
 QUERIES = PARAMS.queries("service")
@@ -120,7 +123,7 @@ def judge(
     return gateway(context(stack.source(), **{**options, **kwargs}), params)  # type: ignore[arg-type]
 
 
-def check(finding: Finding, name: str) -> tuple[str, str]:
+def check(finding: Finding | Verdict, name: str) -> tuple[str, str]:
     found = next(c for c in finding.evidence.checks if c.name == name)
     return found.status, found.detail
 
@@ -359,3 +362,32 @@ def test_an_unknown_scrape_interval_is_an_error_before_any_check() -> None:
 def test_parameters_that_cannot_judge_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         GatewayParams(**{"rate_limit": 100, **bad})  # type: ignore[arg-type]
+
+
+CATALOGUE = """
+version: 1
+scenarios:
+  gateway-burst:
+    fault: {kind: http_burst, target: gateway, port: 8080, path: /api/indexer/task, concurrency: 32,
+            requests: 2000, duration: 10s}
+objectives:
+  - id: gateway
+    rule: "3.2"
+    scenarios: [gateway-burst]
+    window: whole
+    analyzer: {name: gateway, params: {rate_limit: 100, monitoring_ports: ["10400"]}}
+"""
+
+
+def test_registered_and_handed_the_runs_logs_and_ports_by_the_judge() -> None:
+    assert ANALYZERS["gateway"].run is gateway and ANALYZERS["gateway"].needs_fault
+    catalogue = parse_text(CATALOGUE)
+    stack = Stack(limited=False)
+    objective, scenario = catalogue.objectives[0], catalogue.scenario("gateway-burst")
+    verdict = judge_objective(
+        objective, scenario, timeline(), stack.source(), 1.0, 4, {}, "service", (), stack.logs(), Ports(())
+    )
+    assert verdict.status == "fail"
+    assert verdict.reason.startswith("rate limit: 421 req/s offered")
+    assert check(verdict, "logged")[0] == "pass"
+    assert check(verdict, "entry point")[0] == "error"  # handed the engine's ports: none published
