@@ -11,15 +11,22 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ("faultproxy_bench.py", "lint_bench.py", "stack_bench.py", "sla_bench.py", "stress_bench.py")
+SCRIPTS = (
+    "faultproxy_bench.py",
+    "lint_bench.py",
+    "stack_bench.py",
+    "sla_bench.py",
+    "stress_bench.py",
+    "load_bench.py --up",  # the benches before it leave the stack down: it brings the stack up itself
+)
 
 
 def main() -> int:
     failed = []
     for script in SCRIPTS:
-        path = BENCH / script
+        name, *args = script.split()
         print(f"\n=== {script}", flush=True)
-        if subprocess.run([sys.executable, str(path)], check=False).returncode != 0:
+        if subprocess.run([sys.executable, str(BENCH / name), *args], check=False).returncode != 0:
             failed.append(script)
     if failed:
         print(f"\nbenchmarks that could not run: {', '.join(failed)}", file=sys.stderr)
