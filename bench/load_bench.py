@@ -633,6 +633,7 @@ def main(argv: Sequence[str]) -> int:
         if args.self_test:
             server, host = _start_server()
         elif args.up:
+            check_loopback(host)  # before the probe's request
             down = _up_unless_answering(f"{host.rstrip('/')}{args.path}")
         exclude = (server.pid,) if server else ()
         return run(Options(host, args.path, args.seconds, args.users, exclude), args.self_test)

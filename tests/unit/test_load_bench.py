@@ -94,6 +94,7 @@ def free_port() -> int:
     ("argv", "says"),
     [
         (["--host", "http://10.1.2.3:8080"], "is not loopback"),
+        (["--up", "--host", "http://10.1.2.3:8080"], "is not loopback"),  # before any request to it
         (["--seconds", "0"], "--seconds 0"),
         (["--seconds", "600"], "--seconds 600"),
         (["--users", "2"], "--users 2"),
