@@ -51,9 +51,10 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "proxy_timeout": ("timeout", "toxicity"),
     "proxy_reset_peer": ("timeout", "toxicity"),
     "proxy_bandwidth": ("rate", "toxicity"),
-    # bursts (harness/faults/burst.py): also `models` (names) and, for http_burst, `path`
+    # bursts (harness/faults/burst.py): also `models` (names) and, for http_burst, `path`; http_burst's
+    # `distinct` repeats its bodies (a cache can hit)
     "ollama_load": ("concurrency", "requests", "num_predict", "port", "duration"),
-    "http_burst": ("concurrency", "requests", "port", "duration"),
+    "http_burst": ("concurrency", "requests", "port", "duration", "distinct"),
     # pressure inside the target's cgroup (harness/faults/stress.py): `bytes` (a size) or
     # `fraction_of_limit`, `ramp` (a duration); `workers`, `load` (percent)
     "memory_pressure": ("bytes", "fraction_of_limit", "ramp"),

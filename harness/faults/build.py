@@ -112,6 +112,7 @@ def _burst(spec: FaultSpec, stack: ContainerSource, helpers: Helpers) -> BurstFa
         path=spec.path,
         port=number("port"),
         duration=spec.attribute("duration", 60.0) or 60.0,
+        distinct=number("distinct"),
     )
     target = stack.container(spec.target)
     return BurstFault(

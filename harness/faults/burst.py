@@ -5,7 +5,8 @@ on one of the stack's own networks (the target is seldom published on the host).
 ``options.num_predict``, the models in turn), so that more are asked for at once than it runs in parallel
 and queues, and more models than it keeps loaded. ``http_burst`` sends tasks at an agent's API (``{"input",
 "model"}``, the models in turn: an agent loads a model into its pool only when a request names one),
-past its concurrency limit. Both run beside the steady load, which goes on measuring what users see.
+past its concurrency limit; with ``distinct`` it sends only that many different tasks, again and again, so
+that a cache of the target's answers can hit. Both run beside the steady load, which goes on measuring what users see.
 
 The helper (image ``harness/burst:local``, built from ``harness/images/burst``) is bounded: at most
 ``requests`` requests, ``concurrency`` at once, none started after ``duration`` seconds, each with a
@@ -77,6 +78,8 @@ class BurstPlan:
     proof: tuple[str, ...] = ()
     port: int | None = None
     """The target's port; None: the one port its container exposes."""
+    distinct: int | None = None
+    """Request n is sent as request n mod ``distinct`` is: that many bodies, repeated (None: each new)."""
 
     def document(self, host: str, port: int) -> str:
         return json.dumps(
@@ -92,6 +95,7 @@ class BurstPlan:
                 "backoff": self.backoff,
                 "proof": list(self.proof),
                 "rise": max(1, self.concurrency // 4),
+                "distinct": self.distinct,
             }
         )
 
@@ -105,8 +109,10 @@ def plan_for(
     path: str | None = None,
     port: int | None = None,
     duration: float = 60.0,
+    distinct: int | None = None,
 ) -> BurstPlan:
-    """The plan of a catalogue burst; ``{n}`` in a body is the request's number (a fresh input each)."""
+    """The plan of a catalogue burst; ``{n}`` in a body is the request's number (a fresh input each), or
+    that number mod ``distinct`` (only ``distinct`` inputs, each sent again and again: a cache can hit)."""
     if kind == "ollama_load":
         if not models:
             raise FaultError("ollama_load needs at least one model")
@@ -124,6 +130,7 @@ def plan_for(
         duration=duration,
         proof=PROOF[kind],
         port=port,
+        distinct=distinct,
     )
 
 

@@ -5,7 +5,9 @@ Run by the harness in a short-lived container on one of the stack's own networks
     python3 burst.py '<plan as JSON>'
 
 The plan: ``host`` (an address on a private network: anything else is refused), ``port``, ``path``,
-``bodies`` (JSON objects, sent in turn), ``concurrency`` (requests at once), ``requests`` (in all),
+``bodies`` (JSON objects, sent in turn; ``{n}`` in one is the request's number), ``distinct`` (optional:
+request n is sent as request n mod ``distinct`` is, so only that many bodies are sent, again and again),
+``concurrency`` (requests at once), ``requests`` (in all),
 ``timeout`` (seconds per request), ``duration`` (seconds: no request starts after it), ``backoff`` (seconds
 a worker waits after a refusal or an error, as a client told "busy, try again" does), ``proof`` (gauges of
 the target's ``/metrics`` whose sum must rise by ``rise``).
@@ -64,6 +66,14 @@ def baseline(plan: dict, names: list[str]) -> float | None:
     return min(found) if found else None
 
 
+def body(plan: dict, index: int) -> bytes:
+    """Request ``index``'s body: with ``distinct``, that of request ``index mod distinct``, so the model and
+    the input repeat together (a cache keyed on both can hit); without it, a fresh input each."""
+    bodies, distinct = plan["bodies"], plan.get("distinct")
+    number = index % distinct if distinct else index
+    return json.dumps(bodies[number % len(bodies)]).replace("{n}", str(number)).encode()
+
+
 class Burst:
     """Workers share one counter: at most ``requests`` in all, none started after the deadline."""
 
@@ -90,12 +100,13 @@ class Burst:
                 self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
 
     def worker(self) -> None:
-        plan, bodies = self.plan, self.plan["bodies"]
+        plan = self.plan
         while (index := self._next()) is not None:
-            body = json.dumps(bodies[index % len(bodies)]).replace("{n}", str(index)).encode()
             try:
                 connection = http.client.HTTPConnection(plan["host"], plan["port"], timeout=plan["timeout"])
-                connection.request("POST", plan["path"], body, {"Content-Type": "application/json"})
+                connection.request(
+                    "POST", plan["path"], body(plan, index), {"Content-Type": "application/json"}
+                )
                 response = connection.getresponse()
                 response.read()
                 connection.close()
@@ -121,6 +132,9 @@ def refusal(plan: dict) -> str | None:
         return "port, concurrency, requests, timeout and duration must be positive numbers"
     if not isinstance(bodies, list) or not bodies or not isinstance(path, str) or not path.startswith("/"):
         return "bodies must be a non-empty list and path must start with /"
+    distinct = plan.get("distinct")
+    if distinct is not None and (isinstance(distinct, bool) or not isinstance(distinct, int) or distinct < 1):
+        return "distinct must be a whole number of at least 1"
     return None
 
 

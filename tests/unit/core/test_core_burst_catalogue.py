@@ -42,6 +42,12 @@ def test_http_burst_takes_a_path_and_needs_no_model() -> None:
     assert fault_family(spec.scenarios[0]) == "burst"
 
 
+def test_http_burst_may_repeat_its_bodies() -> None:
+    spec = parse("{kind: http_burst, target: agent-orchestrator, concurrency: 4, requests: 600, distinct: 8}")
+    fault = spec.scenarios[0].fault
+    assert fault is not None and fault.attribute("distinct") == 8
+
+
 @pytest.mark.parametrize(
     ("fault", "field", "says"),
     [
@@ -75,6 +81,13 @@ def test_http_burst_takes_a_path_and_needs_no_model() -> None:
             "unknown",
         ),
         ("{kind: container_kill, target: a, models: [x]}", "models", "unknown"),
+        ("{kind: http_burst, target: a, concurrency: 2, requests: 4, distinct: 0}", "distinct", "at least 1"),
+        ("{kind: http_burst, target: a, concurrency: 2, requests: 4, distinct: 1.5}", "distinct", "integer"),
+        (
+            "{kind: ollama_load, target: o, concurrency: 2, requests: 4, models: [a], distinct: 2}",
+            "distinct",
+            "unknown",
+        ),
     ],
 )
 def test_a_bad_burst_names_its_field(fault: str, field: str, says: str) -> None:

@@ -170,6 +170,15 @@ def test_build_fault_makes_an_agent_burst_naming_the_models_in_turn() -> None:
     assert fault.name.startswith("harness-burst-ollama-")
 
 
+def test_build_fault_hands_the_helper_the_number_of_distinct_bodies() -> None:
+    helpers = FakeHelpers(ROSE)
+    attributes = (("concurrency", 4.0), ("requests", 600.0), ("distinct", 8.0))
+    fault = build_fault(FaultSpec("http_burst", "ollama", attributes), FakeStack(target()), "", helpers)
+    fault.inject()
+    assert helpers.started[fault.name][1]["distinct"] == 8
+    assert plan_for("http_burst", concurrency=2, requests=4).distinct is None  # each body new, as before
+
+
 def test_an_agent_burst_without_models_sends_plain_tasks_at_its_path() -> None:
     plan = plan_for("http_burst", concurrency=2, requests=4, path="/api/task/async")
     assert plan.path == "/api/task/async" and plan.bodies == ({"input": "burst {n}"},)

@@ -4,6 +4,7 @@ gauges, refusing any address outside private networks."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -17,6 +18,10 @@ import pytest
 from harness.faults.burst import IMAGE_DIR, plan_for
 
 SCRIPT = IMAGE_DIR / "burst.py"
+_SPEC = importlib.util.spec_from_file_location("burst_helper", SCRIPT)
+assert _SPEC is not None and _SPEC.loader is not None
+helper = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(helper)  # the script itself, as the image holds it: its functions test directly
 
 
 class _Server(ThreadingHTTPServer):
@@ -86,6 +91,26 @@ def test_the_burst_is_bounded_in_count_and_shows_in_the_gauges(server: _Server) 
     assert [b["model"] for b in server.bodies].count("a") == 6
 
 
+def test_distinct_sends_that_many_bodies_each_a_model_with_its_input() -> None:
+    plan = json.loads(plan_for("http_burst", 1, 12, models=("a", "b"), distinct=3).document("127.0.0.1", 80))
+    sent = [json.loads(helper.body(plan, n)) for n in range(12)]
+    assert [(b["model"], b["input"]) for b in sent[:3]] == [
+        ("a", "burst 0"),
+        ("b", "burst 1"),
+        ("a", "burst 2"),
+    ]
+    assert sent[3:] == sent[:3] * 3  # request n is request n mod 3: the model and the input repeat together
+    fresh = json.loads(plan_for("http_burst", 1, 12).document("127.0.0.1", 80))
+    assert [json.loads(helper.body(fresh, n))["input"] for n in (0, 7)] == ["burst 0", "burst 7"]
+
+
+def test_the_helper_repeats_the_distinct_bodies(server: _Server) -> None:
+    plan = plan_for("http_burst", concurrency=3, requests=9, distinct=2)
+    code, events = run(plan.document("127.0.0.1", server.server_address[1]))
+    assert code == 0 and events[-1]["statuses"] == {"200": 9}
+    assert sorted(b["input"] for b in server.bodies) == ["burst 0"] * 5 + ["burst 1"] * 4
+
+
 def test_no_request_starts_after_the_duration(server: _Server) -> None:
     plan = plan_for("ollama_load", concurrency=1, requests=1000, models=("a",), duration=0.5)
     code, events = run(plan.document("127.0.0.1", server.server_address[1]))
@@ -102,11 +127,14 @@ def test_an_address_outside_private_networks_is_refused(host: str, reason: str) 
     assert code == 2 and events[0]["event"] == "refused" and reason in events[0]["reason"]
 
 
-def test_a_plan_without_limits_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "says"), [("requests", 0, "must be positive"), ("distinct", 0, "distinct")]
+)
+def test_a_plan_without_limits_is_refused(key: str, value: int, says: str) -> None:
     document = json.loads(plan_for("http_burst", concurrency=1, requests=1).document("127.0.0.1", 80))
-    document["requests"] = 0
+    document[key] = value
     code, events = run(json.dumps(document))
-    assert code == 2 and "must be positive" in events[0]["reason"]
+    assert code == 2 and says in events[0]["reason"]
 
 
 def test_nothing_is_sent_when_the_gauges_cannot_be_read() -> None:
