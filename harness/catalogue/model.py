@@ -51,10 +51,11 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "proxy_timeout": ("timeout", "toxicity"),
     "proxy_reset_peer": ("timeout", "toxicity"),
     "proxy_bandwidth": ("rate", "toxicity"),
-    # bursts (harness/faults/burst.py): also `models` (names) and, for http_burst, `path`; http_burst's
-    # `distinct` repeats its bodies (a cache can hit)
+    # bursts (harness/faults/burst.py): also `models` (names) and, for http_burst, `path` and
+    # `proof_counter` (a metric name); http_burst's `distinct` repeats its bodies (a cache can hit), its
+    # `proof_port` is where the proof is read (a gateway's metrics are on a port of their own)
     "ollama_load": ("concurrency", "requests", "num_predict", "port", "duration"),
-    "http_burst": ("concurrency", "requests", "port", "duration", "distinct"),
+    "http_burst": ("concurrency", "requests", "port", "duration", "distinct", "proof_port"),
     # pressure inside the target's cgroup (harness/faults/stress.py): `bytes` (a size) or
     # `fraction_of_limit`, `ramp` (a duration); `workers`, `load` (percent)
     "memory_pressure": ("bytes", "fraction_of_limit", "ramp"),
@@ -64,7 +65,14 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 }
 BURST_KINDS: tuple[FaultKind, ...] = ("ollama_load", "http_burst")
 PARTITION: FaultKind = "partition"
-BURST_LIMITS: dict[str, float] = {"concurrency": 64, "requests": 2000, "num_predict": 1024, "duration": 600}
+BURST_LIMITS: dict[str, float] = {
+    "concurrency": 64,
+    "requests": 2000,
+    "num_predict": 1024,
+    "duration": 600,
+    "port": 65535,
+    "proof_port": 65535,
+}
 """Upper bounds of a burst: it is bounded in count and time, whatever slas.yaml asks."""
 PRESSURE_KINDS: tuple[FaultKind, ...] = ("memory_pressure", "cpu_pressure")
 PRESSURE_LIMITS: dict[str, tuple[float, float]] = {
@@ -155,6 +163,9 @@ class FaultSpec:
     """Bursts: the model names the requests ask for, in turn."""
     path: str | None = None
     """http_burst: the path requests are POSTed to (default /api/task)."""
+    proof_counter: str | None = None
+    """http_burst: a counter of the requests the target received, proving the burst instead of the agents'
+    gauges (a gateway's: ``haproxy_frontend_http_requests_total``)."""
     network: str | None = None
     """partition: the network the target is cut from."""
     keep_network: str | None = None

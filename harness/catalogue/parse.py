@@ -49,6 +49,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 """A Prometheus label name: anything else would make every query of every objective invalid PromQL."""
+_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
 
 def load_catalogue(path: str | Path) -> Catalogue:
@@ -234,11 +235,11 @@ def _fault(node: Fields) -> FaultSpec:
     if node.has("stream") and not kind.startswith("proxy_"):
         raise node.error("stream", f"only proxy faults have a stream, not {kind}")
     allowed = FAULT_ATTRIBUTES[kind]
-    models, path = _burst_names(node, kind) if kind in BURST_KINDS else ((), None)
+    models, path, counter = _burst_names(node, kind) if kind in BURST_KINDS else ((), None, None)
     network, keep_network = _partition_networks(node, kind)
     attributes = []
     for key in list(node.node):
-        if key in ("kind", "target", "stream", "models", "path", "network", "keep_network"):
+        if key in ("kind", "target", "stream", "models", "path", "proof_counter", "network", "keep_network"):
             continue
         if key not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
@@ -268,7 +269,7 @@ def _fault(node: Fields) -> FaultSpec:
             "bytes" if node.has("bytes") else None, "give exactly one of bytes and fraction_of_limit"
         )
     node.finish()
-    return FaultSpec(kind, target, tuple(attributes), stream, models, path, network, keep_network)
+    return FaultSpec(kind, target, tuple(attributes), stream, models, path, counter, network, keep_network)
 
 
 def _partition_networks(node: Fields, kind: str) -> tuple[str | None, str | None]:
@@ -311,20 +312,25 @@ def _pressure_number(node: Fields, key: str) -> float:
     return value
 
 
-def _burst_names(node: Fields, kind: str) -> tuple[tuple[str, ...], str | None]:
-    """A burst's ``models`` (names asked for in turn; ollama_load needs one) and http_burst's ``path``."""
+def _burst_names(node: Fields, kind: str) -> tuple[tuple[str, ...], str | None, str | None]:
+    """A burst's ``models`` (names asked for in turn; ollama_load needs one), http_burst's ``path`` and
+    ``proof_counter`` (a metric name: the helper reads it from the target's Prometheus text)."""
     models = node.strings("models") if kind == "ollama_load" else node.strings("models", ())
     for name in models:
         if not _MODEL.match(name):
             raise node.error("models", f"{show(name)} is not a model name (letters, digits and ._:-)")
     if kind == "ollama_load" and not models:
         raise node.error("models", "ollama_load needs at least one model")
-    if node.has("path") and kind != "http_burst":
-        raise node.error("path", f"only http_burst has a path, not {kind}")
+    for key in ("path", "proof_counter"):
+        if node.has(key) and kind != "http_burst":
+            raise node.error(key, f"only http_burst has a {key}, not {kind}")
     path = node.string("path", None)
     if path is not None and not path.startswith("/"):
         raise node.error("path", f"a path starts with /, got {show(path)}")
-    return models, path
+    counter = node.string("proof_counter", None)
+    if counter is not None and not _METRIC.match(counter):
+        raise node.error("proof_counter", f"{show(counter)} is not a metric name (letters, digits, _ and :)")
+    return models, path, counter
 
 
 def _burst_number(node: Fields, key: str) -> float:

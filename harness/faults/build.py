@@ -113,6 +113,8 @@ def _burst(spec: FaultSpec, stack: ContainerSource, helpers: Helpers) -> BurstFa
         port=number("port"),
         duration=spec.attribute("duration", 60.0) or 60.0,
         distinct=number("distinct"),
+        proof_port=number("proof_port"),
+        proof_counter=spec.proof_counter,
     )
     target = stack.container(spec.target)
     return BurstFault(

@@ -19,7 +19,12 @@ lost, leaves a helper only its labels name, and the sweep removes every burst he
 Proof: the helper reads the target's ``/metrics`` before (the lowest sum over a second) and during the
 burst; the fault took effect when the sum of the ``proof`` gauges (in flight and queued) rose by a quarter
 of the burst's concurrency (more could be out of reach: a model server holds at most NUM_PARALLEL + its
-queue, and the steady load may hold some of it). A burst is an
+queue, and the steady load may hold some of it). A target without those gauges (a gateway: it refuses at once,
+so nothing stays in flight, and its metrics are on a port of their own) names a ``counter`` of the requests it
+received instead, and the ``proof_port`` it is read on: the burst took effect when that counter rose by at
+least every request the helper got an answer to (at least a quarter of the concurrency); other clients only
+add to it, so it never falls short of a burst the target counted, and one it did not count is caught unless
+the other traffic alone covers the answers. A burst is an
 event, not a state: it stays in force while its helper runs or once it finished its count; a helper that
 was removed or failed is not in force. Revert removes the helper (gone already is fine).
 """
@@ -76,8 +81,12 @@ class BurstPlan:
     backoff: float = 0.25
     """Seconds a worker waits after a refusal (5xx) or an error, as a client told "busy" does."""
     proof: tuple[str, ...] = ()
+    counter: str | None = None
+    """A counter of the requests the target received: the proof instead of the ``proof`` gauges."""
     port: int | None = None
     """The target's port; None: the one port its container exposes."""
+    proof_port: int | None = None
+    """Where the target's ``/metrics`` is read; None: ``port``."""
     distinct: int | None = None
     """Request n is sent as request n mod ``distinct`` is: that many bodies, repeated (None: each new)."""
 
@@ -94,10 +103,19 @@ class BurstPlan:
                 "duration": self.duration,
                 "backoff": self.backoff,
                 "proof": list(self.proof),
+                "counter": self.counter,
+                "proof_port": self.proof_port or port,
                 "rise": max(1, self.concurrency // 4),
                 "distinct": self.distinct,
             }
         )
+
+    @property
+    def shows_in(self) -> str:
+        """What the proof reads, for messages."""
+        if self.counter:
+            return f"{self.counter} (rising by every request answered)"
+        return " + ".join(self.proof)
 
 
 def plan_for(
@@ -110,9 +128,12 @@ def plan_for(
     port: int | None = None,
     duration: float = 60.0,
     distinct: int | None = None,
+    proof_port: int | None = None,
+    proof_counter: str | None = None,
 ) -> BurstPlan:
     """The plan of a catalogue burst; ``{n}`` in a body is the request's number (a fresh input each), or
-    that number mod ``distinct`` (only ``distinct`` inputs, each sent again and again: a cache can hit)."""
+    that number mod ``distinct`` (only ``distinct`` inputs, each sent again and again: a cache can hit).
+    Proven by the kind's gauges, or by ``proof_counter`` when given; read on ``proof_port`` when given."""
     if kind == "ollama_load":
         if not models:
             raise FaultError("ollama_load needs at least one model")
@@ -128,8 +149,10 @@ def plan_for(
         concurrency,
         requests,
         duration=duration,
-        proof=PROOF[kind],
+        proof=() if proof_counter else PROOF[kind],
+        counter=proof_counter,
         port=port,
+        proof_port=proof_port,
         distinct=distinct,
     )
 
@@ -281,7 +304,7 @@ class BurstFault:
             self._proven,
             timeout=self.settle_timeout,
             interval=POLL_INTERVAL,
-            what=f"{self.describe()} to show in {' + '.join(self.plan.proof)}",
+            what=f"{self.describe()} to show in {self.plan.shows_in}",
             error=FaultError,
         )
 

@@ -10,12 +10,14 @@ request n is sent as request n mod ``distinct`` is, so only that many bodies are
 ``concurrency`` (requests at once), ``requests`` (in all),
 ``timeout`` (seconds per request), ``duration`` (seconds: no request starts after it), ``backoff`` (seconds
 a worker waits after a refusal or an error, as a client told "busy, try again" does), ``proof`` (gauges of
-the target's ``/metrics`` whose sum must rise by ``rise``).
+the target's ``/metrics`` whose sum must rise by ``rise``), or instead ``counter`` (a counter of the requests
+the target received: it must rise by at least every request answered, and those be ``rise`` at least),
+``proof_port`` (where ``/metrics`` is read; default ``port``).
 
-Prints one JSON object per line: ``baseline`` (the gauges' lowest sum over a second before the burst),
-``rose`` (once, when
-the sum reached baseline + rise: the burst took effect), ``done`` (what was sent and answered). Exit 0
-when done, 2 on a bad plan, 3 when the gauges cannot be read (nothing is sent: it could not be proven).
+Prints one JSON object per line: ``baseline`` (the gauges' lowest sum over a second before the burst, or
+the counter just before it), ``rose`` (once, when the proof held: the burst took effect), ``done`` (what was
+sent and answered). Exit 0 when done, 2 on a bad plan, 3 when ``/metrics`` cannot be read (nothing is sent:
+it could not be proven).
 """
 
 from __future__ import annotations
@@ -35,16 +37,22 @@ def say(event: str, **fields: object) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def gauges(plan: dict, names: list[str]) -> float | None:
-    """The sum of the named gauges in the target's Prometheus text, or None when it cannot be read."""
+def proof_port(plan: dict) -> int:
+    return plan.get("proof_port") or plan["port"]
+
+
+def gauges(plan: dict, names: list[str], required: bool = False) -> float | None:
+    """The sum of the named series (gauges, or a counter) in the target's Prometheus text, or None when it
+    cannot be read, or when ``required`` and none of them is there (a counter read as 0 would hide a wrong
+    name or port until the whole burst was sent)."""
     try:
-        connection = http.client.HTTPConnection(plan["host"], plan["port"], timeout=2)
+        connection = http.client.HTTPConnection(plan["host"], proof_port(plan), timeout=2)
         connection.request("GET", "/metrics")
         text = connection.getresponse().read().decode(errors="replace")
         connection.close()
     except (OSError, http.client.HTTPException):
         return None
-    total = 0.0
+    total, found = 0.0, 0
     for line in text.splitlines():
         name = line.split("{", 1)[0].split(" ", 1)[0]
         if name in names:
@@ -52,7 +60,8 @@ def gauges(plan: dict, names: list[str]) -> float | None:
                 total += float(line.rsplit(" ", 1)[1])
             except (IndexError, ValueError):
                 continue
-    return total
+            found += 1
+    return None if required and not found else total
 
 
 def baseline(plan: dict, names: list[str]) -> float | None:
@@ -74,6 +83,15 @@ def body(plan: dict, index: int) -> bytes:
     return json.dumps(bodies[number % len(bodies)]).replace("{n}", str(number)).encode()
 
 
+def took_effect(plan: dict, before: float, now: float, answered: int) -> bool:
+    """Gauges: their sum rose by ``rise``. A counter: it rose by at least the requests answered (read before
+    it), and those are ``rise`` at least: other clients' requests only add to it, so it falls short only when
+    the target did not count the burst's."""
+    if plan.get("counter"):
+        return answered >= plan.get("rise", 1) and now - before >= answered
+    return now >= before + plan.get("rise", 1)
+
+
 class Burst:
     """Workers share one counter: at most ``requests`` in all, none started after the deadline."""
 
@@ -91,6 +109,10 @@ class Burst:
                 return None
             self.sent += 1
             return self.sent - 1
+
+    def answered(self) -> int:
+        with self.lock:
+            return sum(self.statuses.values())
 
     def _count(self, outcome: str) -> None:
         with self.lock:
@@ -135,6 +157,11 @@ def refusal(plan: dict) -> str | None:
     distinct = plan.get("distinct")
     if distinct is not None and (isinstance(distinct, bool) or not isinstance(distinct, int) or distinct < 1):
         return "distinct must be a whole number of at least 1"
+    port, counter = plan.get("proof_port"), plan.get("counter")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536):
+        return "proof_port must be a port number"
+    if counter is not None and (not isinstance(counter, str) or not counter):
+        return "counter must be a metric name"
     return None
 
 
@@ -148,25 +175,34 @@ def main(argv: list[str]) -> int:
     if reason:
         say("refused", reason=reason)
         return 2
-    names, started = list(plan.get("proof") or []), time.monotonic()
-    before = baseline(plan, names) if names else None
+    counter, started = plan.get("counter"), time.monotonic()
+    names = [counter] if counter else list(plan.get("proof") or [])
+    # A counter only grows: its last value before the burst is the baseline, not the lowest of a second.
+    before = (gauges(plan, names, required=True) if counter else baseline(plan, names)) if names else None
     if names and before is None:  # the burst could never be proven: do not send it
-        say("refused", reason=f"cannot read /metrics on {plan['host']}:{plan['port']}")
+        what = f"{counter} from /metrics" if counter else "/metrics"
+        say("refused", reason=f"cannot read {what} on {plan['host']}:{proof_port(plan)}")
         return 3
     say("baseline", value=before)
     burst = Burst(plan)
     workers = [threading.Thread(target=burst.worker, daemon=True) for _ in range(int(plan["concurrency"]))]
     for thread in workers:
         thread.start()
-    peak, rose = before, False
-    while any(t.is_alive() for t in workers):
-        now = gauges(plan, names) if names else None
+    peak, rose, running = before, False, True
+    while running:
+        running = any(t.is_alive() for t in workers)
+        if not running and not counter:
+            break  # gauges show a burst only while it runs; a counter keeps its count, read once more
+        answered = burst.answered()  # before the read: every request it counts is in the counter by then
+        now = gauges(plan, names, required=bool(counter)) if names else None
         if now is not None:
             peak = now if peak is None else max(peak, now)
-            if not rose and before is not None and now >= before + plan.get("rise", 1):
+            if not rose and before is not None and took_effect(plan, before, now, answered):
                 rose = True
-                say("rose", before=before, value=now, after_s=round(time.monotonic() - started, 2))
-        time.sleep(POLL_S)
+                after_s = round(time.monotonic() - started, 2)
+                say("rose", before=before, value=now, answered=answered, after_s=after_s)
+        if running:
+            time.sleep(POLL_S)
     for thread in workers:
         thread.join(plan["timeout"])
     say(

@@ -48,6 +48,16 @@ def test_http_burst_may_repeat_its_bodies() -> None:
     assert fault is not None and fault.attribute("distinct") == 8
 
 
+def test_http_burst_may_be_proven_by_a_counter_on_another_port() -> None:
+    spec = parse(
+        "{kind: http_burst, target: gateway, port: 8080, path: /api/indexer/task, concurrency: 32,"
+        " requests: 2000, proof_port: 10402, proof_counter: haproxy_frontend_http_requests_total}"
+    )
+    fault = spec.scenarios[0].fault
+    assert fault is not None and fault.proof_counter == "haproxy_frontend_http_requests_total"
+    assert fault.attribute("proof_port") == 10402 and fault.attribute("port") == 8080
+
+
 @pytest.mark.parametrize(
     ("fault", "field", "says"),
     [
@@ -88,6 +98,33 @@ def test_http_burst_may_repeat_its_bodies() -> None:
             "distinct",
             "unknown",
         ),
+        (
+            "{kind: http_burst, target: a, concurrency: 2, requests: 4, proof_port: 0}",
+            "proof_port",
+            "at least 1",
+        ),
+        (
+            "{kind: http_burst, target: a, concurrency: 2, requests: 4, proof_port: 70000}",
+            "proof_port",
+            "bound of 65535",
+        ),
+        ("{kind: http_burst, target: a, concurrency: 2, requests: 4, port: 70000}", "port", "bound of 65535"),
+        (
+            "{kind: http_burst, target: a, concurrency: 2, requests: 4, proof_counter: 'requests{a=\"b\"}'}",
+            "proof_counter",
+            "not a metric name",
+        ),
+        (
+            "{kind: ollama_load, target: o, concurrency: 2, requests: 4, models: [a], proof_counter: x_total}",
+            "proof_counter",
+            "only http_burst",
+        ),
+        (
+            "{kind: ollama_load, target: o, concurrency: 2, requests: 4, models: [a], proof_port: 9}",
+            "proof_port",
+            "unknown",
+        ),
+        ("{kind: container_kill, target: a, proof_counter: x_total}", "proof_counter", "unknown"),
     ],
 )
 def test_a_bad_burst_names_its_field(fault: str, field: str, says: str) -> None:

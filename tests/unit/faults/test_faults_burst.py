@@ -58,9 +58,9 @@ ROSE = ({"event": "baseline", "value": 1}, {"event": "rose", "before": 1, "value
 
 
 def target(
-    networks: Mapping[str, str] | None = None, ports: tuple[str, ...] = ("10110/tcp",)
+    networks: Mapping[str, str] | None = None, ports: tuple[str, ...] = ("10110/tcp",), name: str = "ollama"
 ) -> FakeContainer:
-    container = FakeContainer("ollama")
+    container = FakeContainer(name)
     container.attrs["Config"].update(
         Labels={"com.docker.compose.project": PROJECT}, ExposedPorts={p: {} for p in ports}
     )
@@ -167,6 +167,7 @@ def test_build_fault_makes_an_agent_burst_naming_the_models_in_turn() -> None:
     assert [b["model"] for b in plan["bodies"]] == ["a", "b", "c"]
     assert all("{n}" in b["input"] for b in plan["bodies"])  # a fresh input per request: no cache hit
     assert plan["proof"] == ["agent_inflight_requests", "agent_concurrency_waiting"]
+    assert (plan["counter"], plan["proof_port"]) == (None, 10110)  # the gauges, on the port it sends to
     assert fault.name.startswith("harness-burst-ollama-")
 
 
@@ -177,6 +178,41 @@ def test_build_fault_hands_the_helper_the_number_of_distinct_bodies() -> None:
     fault.inject()
     assert helpers.started[fault.name][1]["distinct"] == 8
     assert plan_for("http_burst", concurrency=2, requests=4).distinct is None  # each body new, as before
+
+
+def gateway_burst(helpers: FakeHelpers) -> BurstFault:
+    attributes = (("concurrency", 32.0), ("requests", 2000.0), ("port", 8080.0), ("proof_port", 10402.0))
+    spec = FaultSpec(
+        "http_burst",
+        "gateway",
+        attributes,
+        path="/api/indexer/task",
+        proof_counter="haproxy_frontend_http_requests_total",
+    )
+    container = target(ports=("8080/tcp", "10402/tcp"), name="gateway")
+    fault = build_fault(spec, FakeStack(container), "", helpers)
+    assert isinstance(fault, BurstFault)
+    return replace(fault, settle_timeout=0.3)
+
+
+def test_a_gateway_burst_is_proven_by_its_request_counter_on_the_metrics_port() -> None:
+    helpers = FakeHelpers(ROSE)
+    fault = gateway_burst(helpers)
+    fault.inject()
+    plan = helpers.started[fault.name][1]
+    assert (plan["port"], plan["path"], plan["proof_port"]) == (8080, "/api/indexer/task", 10402)
+    assert plan["counter"] == "haproxy_frontend_http_requests_total" and plan["proof"] == []
+    assert fault.in_force()
+
+
+def test_a_gateway_burst_its_counter_does_not_cover_is_not_proven() -> None:
+    with pytest.raises(
+        FaultError, match=r"timed out .* haproxy_frontend_http_requests_total \(rising by every"
+    ):
+        gateway_burst(FakeHelpers(({"event": "baseline", "value": 7},))).inject()
+    done = {"event": "done", "sent": 2000, "statuses": {"429": 1900, "200": 100}, "rose": False}
+    with pytest.raises(FaultError, match="ended without showing"):
+        gateway_burst(FakeHelpers(({"event": "baseline", "value": 7}, done), exits=True)).inject()
 
 
 def test_an_agent_burst_without_models_sends_plain_tasks_at_its_path() -> None:

@@ -1,6 +1,7 @@
 """The burst helper's program (harness/images/burst/burst.py) run as the container runs it, against a
 small server on 127.0.0.1 that queues like a model server: bounded in count, proven by the rise of the
-gauges, refusing any address outside private networks."""
+gauges, refusing any address outside private networks; and against a gateway-like pair (requests on one
+port, a counter of them on another): proven by the counter covering every request answered."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     inflight = 0
     answered = 0
+    received = 0
+    counts = True
+    """Whether POSTs are counted in ``requests_total`` (on arrival, as HAProxy counts them)."""
+    metrics: _Server | None = None
+    """Whose ``/metrics`` a GET answers: None, the server's own is not there (503, as HAProxy's 8080)."""
     bodies: list[dict] = []
     lock = threading.Lock()
 
@@ -39,12 +45,18 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        text = f"# HELP x\nollama_requests_inflight {self.server.inflight}\nollama_queue_depth 0\n"
+        of = self.server.metrics
+        if of is None:
+            self._answer(503, b"no /metrics here")
+            return
+        text = f"# HELP x\nollama_requests_inflight {of.inflight}\nollama_queue_depth 0\n"
+        text += f'requests_total{{frontend="api"}} {of.received}\nrequests_total{{frontend="stats"}} 7\n'
         self._answer(200, text.encode())
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         with self.server.lock:
+            self.server.received += 1 if self.server.counts else 0
             self.server.inflight += 1
             self.server.bodies.append(body)
         time.sleep(0.3)
@@ -60,10 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@pytest.fixture
-def server() -> Iterator[_Server]:
+def _serving() -> Iterator[_Server]:
     httpd = _Server(("127.0.0.1", 0), _Handler)
-    httpd.bodies = []
+    httpd.bodies, httpd.metrics = [], httpd
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -71,6 +82,24 @@ def server() -> Iterator[_Server]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    yield from _serving()
+
+
+@pytest.fixture
+def exporter() -> Iterator[_Server]:
+    """A second server, whose /metrics a gateway's tests read apart from where the requests go."""
+    yield from _serving()
+
+
+@pytest.fixture
+def gateway(server: _Server, exporter: _Server) -> tuple[_Server, _Server]:
+    """Requests on one port, with no /metrics there; the counter of them on another port."""
+    server.metrics, exporter.metrics = None, server
+    return server, exporter
 
 
 def run(plan: str) -> tuple[int, list[dict]]:
@@ -109,6 +138,64 @@ def test_the_helper_repeats_the_distinct_bodies(server: _Server) -> None:
     code, events = run(plan.document("127.0.0.1", server.server_address[1]))
     assert code == 0 and events[-1]["statuses"] == {"200": 9}
     assert sorted(b["input"] for b in server.bodies) == ["burst 0"] * 5 + ["burst 1"] * 4
+
+
+def gateway_plan(gateway: tuple[_Server, _Server], requests: int, counter: str = "requests_total") -> str:
+    """Requests to the gateway's front, proven by ``counter`` read from its exporter."""
+    front, exporter = gateway
+    plan = plan_for(
+        "http_burst",
+        4,
+        requests,
+        path="/api/indexer/task",
+        proof_port=exporter.server_address[1],
+        proof_counter=counter,
+    )
+    return plan.document("127.0.0.1", front.server_address[1])
+
+
+def test_a_counter_read_on_another_port_proves_the_burst(gateway: tuple[_Server, _Server]) -> None:
+    code, events = run(gateway_plan(gateway, 12))
+    assert code == 0
+    baseline, rose, done = events[0], next(e for e in events if e["event"] == "rose"), events[-1]
+    assert baseline["value"] == 7  # every series of the counter: other frontends' counts only add
+    assert rose["value"] - rose["before"] >= rose["answered"] >= 1
+    assert done["rose"] and done["sent"] == 12 and done["statuses"] == {"200": 12}
+
+
+def test_a_burst_the_target_does_not_count_is_not_proven(gateway: tuple[_Server, _Server]) -> None:
+    gateway[0].counts = False
+    code, events = run(gateway_plan(gateway, 8))
+    assert code == 0 and "rose" not in [e["event"] for e in events]
+    assert events[-1]["rose"] is False and events[-1]["statuses"] == {"200": 8}
+
+
+@pytest.mark.parametrize("where", ["another counter", "the port the requests go to"])
+def test_nothing_is_sent_when_the_counter_cannot_be_read(
+    gateway: tuple[_Server, _Server], where: str
+) -> None:
+    front = gateway[0]
+    document = json.loads(
+        gateway_plan(gateway, 8, "other_total" if where == "another counter" else "requests_total")
+    )
+    if where != "another counter":
+        document["proof_port"] = document["port"]  # where HAProxy answers /metrics with 503
+    code, events = run(json.dumps(document))
+    reason = f"cannot read {document['counter']} from /metrics on 127.0.0.1:{document['proof_port']}"
+    assert code == 3 and events == [{"event": "refused", "reason": reason}]
+    assert front.received == front.answered == 0
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "answered", "proven"),
+    [(10, 30, 20, True), (10, 29, 20, False), (10, 30, 0, False), (10, 11, 1, False)],
+)
+def test_a_counter_proves_only_a_rise_covering_every_answer(
+    before: int, now: int, answered: int, proven: bool
+) -> None:
+    plan = json.loads(plan_for("http_burst", 8, 40, proof_counter="requests_total").document("127.0.0.1", 80))
+    assert plan["rise"] == 2 and plan["proof"] == []
+    assert helper.took_effect(plan, before, now, answered) is proven
 
 
 def test_no_request_starts_after_the_duration(server: _Server) -> None:
