@@ -3,12 +3,14 @@ every mistake one InputError naming the line and the field."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 from catalogue_synth import OneFault
 
-from harness.catalogue import load_catalogue
+from harness.catalogue import load_catalogue, parse_text
 from harness.pytest_plugin import fault_family
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -136,3 +138,23 @@ def test_the_reference_catalogue_has_both_bursts() -> None:
     catalogue = load_catalogue(ROOT / "slas.yaml")
     kinds = {s.fault.kind for s in catalogue.scenarios if s.fault}
     assert {"ollama_load", "http_burst"} <= kinds
+
+
+def test_the_bursts_the_analyzers_page_suggests_are_valid() -> None:
+    """docs/analyzers.md's scenarios for `caching` and `gateway` use the real attribute names."""
+    text = (ROOT / "docs" / "analyzers.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    wanted = ("cache-repeat", "gateway-burst")
+    scenarios = {k: v for b in blocks for k, v in (b or {}).get("scenarios", {}).items() if k in wanted}
+    objective = {
+        "id": "x",
+        "rule": "12.1",
+        "scenarios": "all",
+        "window": "whole",
+        "analyzer": {"name": "ollama_limits"},
+    }
+    catalogue = parse_text(yaml.safe_dump({"version": 1, "scenarios": scenarios, "objectives": [objective]}))
+    cache, gateway = (catalogue.scenario(name).fault for name in wanted)
+    assert cache is not None and cache.attribute("distinct") == 8
+    assert gateway is not None and gateway.attribute("proof_port") == 10402
+    assert gateway.proof_counter == "haproxy_frontend_http_requests_total"
