@@ -6,7 +6,8 @@ on one of the stack's own networks (the target is seldom published on the host).
 and queues, and more models than it keeps loaded. ``http_burst`` sends tasks at an agent's API (``{"input",
 "model"}``, the models in turn: an agent loads a model into its pool only when a request names one),
 past its concurrency limit; with ``distinct`` it sends only that many different tasks, again and again, so
-that a cache of the target's answers can hit. Both run beside the steady load, which goes on measuring what users see.
+that a cache of the target's answers can hit. Both run beside the steady load, which goes on measuring what
+users see.
 
 The helper (image ``harness/burst:local``, built from ``harness/images/burst``) is bounded: at most
 ``requests`` requests, ``concurrency`` at once, none started after ``duration`` seconds, each with a
