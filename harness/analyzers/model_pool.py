@@ -8,8 +8,10 @@ Per pool (``by``, default the service label), over the window:
 2. evictions: the models that fit are ``capacity = budget // model size`` (a model's size is usage /
    models at a scrape holding one); when the models resident at the start plus the loads in the window
    exceed it, ``evictions_metric`` (plus ``unloads_metric``, unloads that also make room) must have risen
-   by at least the excess, else the pool grew past its budget or refused to load. No load, or loads that
-   fit: the check is ``skipped`` (not exercised);
+   by at least the excess, else the pool grew past its budget or refused to load. A restarted process
+   starts with an empty pool (``start_metric``, the process start time, changed): the excess is counted per
+   process lifetime, the first one with the models resident at the start, the later ones from none. No
+   load, or loads that fit: the check is ``skipped`` (not exercised);
 3. no OOM event of the pool's container (``oom_metric``, the container whose ``container_label`` is the
    first ``by`` label's value; empty: not checked).
 
@@ -22,6 +24,7 @@ models: ``usage_metric: ollama_loaded_models``, ``limit_metric: ollama_max_loade
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, Recorder, conclude, key_text
@@ -55,6 +58,8 @@ class ModelPoolParams:
     loads_metric: str = "agent_model_pool_loads_total"
     evictions_metric: str = "agent_model_pool_evictions_total"
     unloads_metric: str = ""
+    start_metric: str = "process_start_time_seconds"
+    """The process's start time: where it changes, the process restarted with an empty pool (empty: never)."""
     oom_metric: str = OOM_EVENTS
     container_label: str = COMPOSE_SERVICE
 
@@ -67,6 +72,7 @@ class ModelPoolParams:
             "loads": self.loads_metric,
             "evictions": self.evictions_metric,
             "unloads": self.unloads_metric,
+            "starts": self.start_metric,
         }
         own = {name: f"max by ({group}) ({vector(m, self.selector)})" for name, m in metrics.items() if m}
         if not self.oom_metric:
@@ -156,14 +162,34 @@ class _Pool:
             return Check(name, "skipped", f"{why} in the window: eviction not exercised")
         capacity = math.floor(min(s.value for s in d["limit"]) / max(sizes) + 1e-9)
         resident = d["models"][0].value
-        excess = resident + loads - capacity
+        lifetimes = _lifetimes(d["loads"], d.get("starts", ()))
+        # Each later lifetime starts empty, and its first sample counts the loads since its start.
+        excess = sum(
+            max(0.0, (resident if i == 0 else part[0].value) + sum(r.value for r in rises(part)) - capacity)
+            for i, part in enumerate(lifetimes)
+        )
         self.figure("capacity", capacity)
         asked = f"{resident:g} resident + {loads:g} loads into a pool of {capacity} model(s)"
+        if len(lifetimes) > 1:
+            asked += f" over {len(lifetimes)} process lifetimes (a restart empties the pool)"
         if excess <= 0:
             return Check(name, "skipped", f"{asked}: they fit, eviction not exercised")
         if made_room >= excess:
             return Check(name, "pass", f"{asked}: {made_room:g} evicted")
         return Check(name, "fail", f"{asked} needed {excess:g} eviction(s), saw {made_room:g}")
+
+
+def _lifetimes(loads: Sequence[Sample], starts: Sequence[Sample]) -> list[tuple[Sample, ...]]:
+    """The loads counter cut where the process start time changed: one part per process lifetime."""
+    parts: list[list[Sample]] = []
+    last: float | None = None
+    for sample in loads:
+        started = value_at(starts, sample.t)
+        if not parts or (started is not None and last is not None and started != last):
+            parts.append([])
+        parts[-1].append(sample)
+        last = started if started is not None else last
+    return [tuple(part) for part in parts]
 
 
 ANALYZER = AnalyzerSpec("model_pool", ModelPoolParams, run, describe)

@@ -278,17 +278,22 @@ class PoolAgent:
     limit: float = 64 * 1024**2
     size: float = 24 * 1024**2
     evict: bool = True
+    restarts_at: tuple[int, ...] = ()
+    """Seconds into the window at which the process restarts: an empty pool, counters from zero."""
 
     def simulate(self, window: Window, asked: Sequence[str]) -> dict[str, list[tuple[float, float]]]:
         resident: list[str] = []
         loads = evictions = 0
+        started = window.start - 100
         out: dict[str, list[tuple[float, float]]] = {
-            k: [] for k in ("usage", "limit", "models", "loads", "evictions")
+            k: [] for k in ("usage", "limit", "models", "loads", "evictions", "starts")
         }
         for second in range(int(window.duration) + 1):
+            if second in self.restarts_at:
+                resident, loads, evictions, started = [], 0, 0, window.start + second
             # a scrape at each second sees the pool before that second's request
             now = {"usage": len(resident) * self.size, "limit": self.limit, "models": len(resident)}
-            for name, value in {**now, "loads": loads, "evictions": evictions}.items():
+            for name, value in {**now, "loads": loads, "evictions": evictions, "starts": started}.items():
                 out[name].append((window.start + second, float(value)))
             model = asked[second] if second < len(asked) else None
             if model is None or model in resident:

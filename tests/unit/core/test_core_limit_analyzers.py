@@ -286,6 +286,28 @@ def test_a_pool_that_never_evicts_fails_over_budget_and_on_evictions():
     assert "0 resident + 3 loads into a pool of 2 model(s) needed 1 eviction(s), saw 0" in finding.reason
 
 
+def test_restarts_empty_the_pool_so_a_model_loaded_again_after_each_needs_no_eviction():
+    # the crash loop: the agent dies three times, and each new process loads its one model again
+    asked = ["tinyllama"] * 40
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(restarts_at=(10, 20, 30)), asked)
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "pass", finding.reason
+    skipped = [c.detail for c in finding.evidence.checks if c.status == "skipped"]
+    assert skipped == [
+        "0 resident + 4 loads into a pool of 2 model(s) over 4 process lifetimes (a restart empties the pool):"
+        " they fit, eviction not exercised"
+    ]
+
+
+def test_a_pool_that_never_evicts_still_fails_within_one_lifetime_across_restarts():
+    fake = FakeMetricsSource()
+    put_pool(fake, PoolAgent(evict=False, restarts_at=(20,)), CYCLE[:3] + ["tinyllama"] * 17 + CYCLE[:3])
+    finding = judge(model_pool, POOL, fake)
+    assert finding.status == "fail"
+    assert "over 2 process lifetimes (a restart empties the pool) needed 2 eviction(s), saw 0" in finding.reason
+
+
 def test_an_oom_kill_of_the_pools_container_fails():
     fake = FakeMetricsSource()
     put_pool(fake, PoolAgent(), CYCLE, oom_at=(20.0,))
