@@ -72,3 +72,12 @@ def test_a_mutants_detection_names_a_scenario_and_checks_that_judge_it(path: Pat
     judging = {o.id for o in CATALOGUE.objectives_for(scenario)}
     named = {c.split(":", 1)[0] for c in checks}  # `id:regression` is that objective's regression verdict
     assert named <= judging, f"{path.name}: {named - judging} do not judge {scenario}"
+
+
+def test_no_response_time_objective_judges_a_scenario_without_load() -> None:
+    # An idle fault stops the load by design: its throughput check would read that as requests hanging.
+    idle = {s.name for s in CATALOGUE.scenarios if s.fault and s.fault.kind == "idle"}
+    assert idle, "the reference catalogue has an idle scenario"
+    for objective in CATALOGUE.objectives:
+        if objective.measurement.analyzer == "response_time":
+            assert not idle & set(objective.scenarios), objective.id
