@@ -8,7 +8,8 @@ window, the load back in the recovery window):
 2. it hibernated (``hibernating_metric`` 1) ``idle_timeout`` +/- ``tolerance`` seconds into the idle window;
 3. it released memory: its container's working set (cAdvisor's ``container_memory_working_set_bytes`` by
    compose service) fell by at least ``min_release`` of what it was just before hibernating;
-4. it woke up once the load came back, every wake-up within ``wake_within`` (from the
+4. it woke up once the load came back (counted from the hibernation on: the load resumes while the fault
+   is reverted, a moment before recovery is marked), every wake-up within ``wake_within`` (from the
    ``wakeup_metric`` histogram: its bucket at ``wake_within`` must exist, or the check is an error).
 
 The rule's idle timeout is 5 minutes; a scenario that shortens it through the stack's knob says so in the
@@ -147,7 +148,7 @@ class _Judge:
         self.figures.append(Figure(f"hibernated_after[{self.service}]", after, "s"))
         on_time = abs(after - self.p.idle_timeout) <= self.p.tolerance
         detail = f"hibernated {after:.0f} s into idleness (idle timeout {self.p.idle_timeout:g} s)"
-        return [self.check("hibernates", on_time, detail), self._released(asleep), self._woke()]
+        return [self.check("hibernates", on_time, detail), self._released(asleep), self._woke(asleep)]
 
     def _released(self, asleep: float) -> Check:
         working = self.series["working_set"]
@@ -165,8 +166,10 @@ class _Judge:
         detail = f"working set {mib(held)} before hibernating, {mib(kept)} after ({released:.0%} released)"
         return self.check("releases memory", released >= self.p.min_release, detail)
 
-    def _woke(self) -> Check:
-        name, window = f"{self.service} wakes up", self.recovery
+    def _woke(self, asleep: float) -> Check:
+        """From hibernating to the end of recovery: the load resumes while the idle fault is reverted, so
+        the first request (and the wake-up) may come a moment before recovery is marked."""
+        name, window = f"{self.service} wakes up", Window("woken", asleep, self.recovery.end)
         count = increase(self.series["wakeups"], window.start, window.end) or 0.0
         if count == 0:
             still = value_at(self.series["hibernating"], window.end)

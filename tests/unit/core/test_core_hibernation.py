@@ -21,13 +21,14 @@ def idle_run(
     wake_seconds: float | None = 0.05,
     fault: float = 40,
     params: HibernationParams = PARAMS,
+    wake_after_recovery_start: float = 1,
 ) -> tuple[FakeMetricsSource, object]:
     """Steady 30 s, idle ``fault`` s, recovery 30 s; hibernation ``hibernate_at`` s into the idle window,
-    the wake-up 1 s into recovery."""
+    the wake-up ``wake_after_recovery_start`` s into recovery (negative: before it)."""
     tl = timeline(steady=30, fault=fault, recovery=30)
     assert tl.fault is not None and tl.recovery is not None
     asleep = tl.fault.start + hibernate_at if hibernate_at is not None else None
-    woke = tl.recovery.start + 1 if wake_seconds is not None else None
+    woke = tl.recovery.start + wake_after_recovery_start if wake_seconds is not None else None
     seconds = [T0 + i for i in range(int(tl.whole.duration) + 1)]
 
     def sleeping(t: float) -> bool:
@@ -70,6 +71,13 @@ def test_the_rules_own_timeout_needs_no_note() -> None:
 def test_never_hibernating_fails() -> None:
     finding = judged(hibernate_at=None, wake_seconds=None)
     assert finding.status == "fail" and "did not hibernate in 40 s of idleness" in finding.reason
+
+
+def test_a_wake_up_before_the_recovery_mark_counts() -> None:
+    # The load resumes during the revert of the idle fault; recovery is marked once it runs again, so the
+    # first request (and the wake-up) can come a few seconds before the mark.
+    finding = judged(wake_after_recovery_start=-3)
+    assert finding.status == "pass", finding.reason
 
 
 def test_hibernating_too_early_fails() -> None:
