@@ -63,7 +63,9 @@ def test_a_burst_is_proven_by_the_targets_gauge_and_its_helper_removed(stack: St
 
 
 def test_the_burst_ends_within_its_count(stack: Stack, tmp_path: Path) -> None:
-    fault = build_fault(burst(requests=24, concurrency=12), stack, NO_PROXY)
+    # 60 at 12 at once, not fewer: a burst of a few seconds can end between the helper's reads of the
+    # gauges on a loaded machine (CI once saw a peak of 2 of the 3 needed in a 3.3 s burst of 24)
+    fault = build_fault(burst(requests=60, concurrency=12), stack, NO_PROXY)
     assert isinstance(fault, BurstFault)
     with applied(fault, Journal(tmp_path / "j.json")):
         state = fault.helpers.state(fault.name)
@@ -71,7 +73,7 @@ def test_the_burst_ends_within_its_count(stack: Stack, tmp_path: Path) -> None:
             state = fault.helpers.state(fault.name)
         assert state is not None
         done = state.event("done")
-        assert done is not None and done["sent"] == 24 and done["statuses"] == {"200": 24}
+        assert done is not None and done["sent"] == 60 and done["statuses"] == {"200": 60}
         assert fault.in_force()  # finished its count: the burst happened
 
 
