@@ -305,7 +305,9 @@ def test_a_pool_that_never_evicts_still_fails_within_one_lifetime_across_restart
     put_pool(fake, PoolAgent(evict=False, restarts_at=(20,)), CYCLE[:3] + ["tinyllama"] * 17 + CYCLE[:3])
     finding = judge(model_pool, POOL, fake)
     assert finding.status == "fail"
-    assert "over 2 process lifetimes (a restart empties the pool) needed 2 eviction(s), saw 0" in finding.reason
+    assert (
+        "over 2 process lifetimes (a restart empties the pool) needed 2 eviction(s), saw 0" in finding.reason
+    )
 
 
 def test_an_oom_kill_of_the_pools_container_fails():
