@@ -5,8 +5,9 @@ shell (or a `docker context use` months ago) would point the faults at someone e
 command that touches the engine resolves the engine's address the way the docker CLI does (``--docker-
 host``, then DOCKER_HOST, then DOCKER_CONTEXT or the config's current context) from files and the
 environment only, and refuses anything but a unix socket unless ``--allow-remote-engine`` is given: before
-any connection is attempted. An allowed remote engine is exported as DOCKER_HOST, so the docker SDK
-(which ignores contexts) and the Compose CLI drive the same engine.
+any connection is attempted. An engine that is not the default (named by the option or a context, local or
+allowed remote) is exported as DOCKER_HOST, so the docker SDK (which ignores contexts and the option), the
+docker CLI the harness runs (pulls, builds) and the Compose CLI all drive that same engine.
 """
 
 from __future__ import annotations
@@ -71,17 +72,16 @@ def resolve_engine(option: str | None, env: Mapping[str, str], home: Path | None
 
 
 def guard_engine(args: argparse.Namespace, env: MutableMapping[str, str] | None = None) -> EngineAddress:
-    """Refuse a remote engine without the switch (RemoteEngineRefused, exit 2); export an allowed one."""
+    """Refuse a remote engine without the switch (RemoteEngineRefused, exit 2); export the one driven."""
     env = os.environ if env is None else env
     engine = resolve_engine(getattr(args, "docker_host", None), env)
-    if engine.local:
-        return engine
-    if not getattr(args, ALLOW_DEST, False):
+    if not engine.local and not getattr(args, ALLOW_DEST, False):
         raise RemoteEngineRefused(
             f"refusing the Docker engine {engine.url} (from {engine.source}): only the local unix socket "
             "is driven without --allow-remote-engine"
         )
-    env["DOCKER_HOST"] = engine.url
+    if engine.source != "default":
+        env["DOCKER_HOST"] = engine.url
     return engine
 
 

@@ -135,6 +135,21 @@ def test_local_sockets_pass_without_the_switch(tmp_path, option, env, expected):
     assert guard_engine(argparse.Namespace(docker_host=option), dict(env)).url == expected
 
 
+def test_a_local_socket_named_by_the_option_or_a_context_is_exported_for_the_sdk_and_the_docker_cli(tmp_path):
+    # The SDK ignores contexts and the option; the harness's own `docker pull` and `docker build` would
+    # otherwise drive the default socket while Compose drives the one asked for.
+    env: dict[str, str] = {}
+    guard_engine(argparse.Namespace(docker_host="unix:///tmp/d.sock"), env)
+    assert env["DOCKER_HOST"] == "unix:///tmp/d.sock"
+    write_context(tmp_path / "docker", "rootless", "unix:///run/user/1000/docker.sock")
+    env = {"DOCKER_CONFIG": str(tmp_path / "docker"), "DOCKER_CONTEXT": "rootless"}
+    guard_engine(argparse.Namespace(), env)
+    assert env["DOCKER_HOST"] == "unix:///run/user/1000/docker.sock"
+    untouched = {"DOCKER_CONFIG": str(tmp_path / "empty")}
+    guard_engine(argparse.Namespace(), untouched)
+    assert "DOCKER_HOST" not in untouched
+
+
 def test_an_unreadable_context_counts_as_remote(tmp_path):
     engine = resolve_engine(None, {"DOCKER_CONTEXT": "gone"}, home=tmp_path)
     assert not engine.local
