@@ -1,7 +1,7 @@
 """What the caching analyzer reads from the agent (rule 8.3), run as the image runs it, against a stand-in
 Redis on loopback: a repeated task is a hit, its first a miss, each timed by that result; an unreachable
 Redis makes the lookup an error and the task is served uncached, not failed (unless fallbacks are off);
-CACHE_ENABLED=false (mutant cache-off) never looks up nor writes, every task counted as disabled."""
+CACHE_ENABLED=false (mutant no-cache) never looks up nor writes, every task counted as disabled."""
 
 from __future__ import annotations
 

@@ -389,7 +389,7 @@ class Agent:
             )
             cached: str | None = None
             cache_usable = self.redis is not None and self.cfg.cache_enabled
-            lookup = "disabled"  # CACHE_ENABLED=false: never looked up, never written (mutant cache-off)
+            lookup = "disabled"  # CACHE_ENABLED=false: never looked up, never written (mutant no-cache)
             failed: DependencyError | None = None
             if self.redis is not None and cache_usable:
                 redis, redis_guard = self.redis

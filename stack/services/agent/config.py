@@ -63,7 +63,7 @@ class Config:
     trace_propagation: bool = True
     """TRACE_PROPAGATION=false sends calls a fresh trace id: rule 7.3 broken (mutant trace-id-dropped)."""
     cache_enabled: bool = True
-    """CACHE_ENABLED=false never looks a result up in Redis nor writes one: rule 8.3 broken (mutant cache-off)."""
+    """CACHE_ENABLED=false never looks a result up in Redis nor writes one: rule 8.3 broken (mutant no-cache)."""
 
     @property
     def timeout(self) -> float | None:
