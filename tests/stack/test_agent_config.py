@@ -14,7 +14,8 @@ def test_defaults_match_the_contract() -> None:
     assert cfg.breaker_failure_threshold == 5
     assert cfg.breaker_reset_timeout_s == 30.0
     assert cfg.dependency_timeout_s == 2.0 and cfg.timeout == 2.0
-    assert (cfg.retry_max_attempts, cfg.retry_initial_delay_s, cfg.retry_multiplier) == (3, 1.0, 2.0)
+    assert (cfg.retry_max_retries, cfg.retry_initial_delay_s, cfg.retry_multiplier) == (3, 1.0, 2.0)
+    assert cfg.retry_cooldown_s == 30.0
     assert cfg.max_concurrent == 10
     assert cfg.model_pool_bytes == 67108864 and cfg.model_size_bytes == 25165824
     assert cfg.idle_timeout_s == 300.0 and cfg.state_save_interval_s == 300.0
@@ -45,8 +46,11 @@ def test_mutant_knobs() -> None:
             "HEALTH_DELAY_MS": "1200",
             "LOG_FORMAT": "text",
             "TRACE_PROPAGATION": "false",
+            "RETRY_INITIAL_DELAY_S": "0",
+            "RETRY_MAX_RETRIES": "1000000",
         }
     )
+    assert cfg.retry_initial_delay_s == 0.0 and cfg.retry_max_retries == 1000000
     assert cfg.log_format == "text" and not cfg.trace_propagation
     assert cfg.task_delay_s == 0.05 and cfg.health_delay_s == 1.2
     assert not cfg.state_restore and not cfg.hibernate_release and cfg.shutdown_delay_s == 30.0
@@ -75,6 +79,8 @@ def test_config_is_frozen() -> None:
         ("BREAKER_ENABLED", "maybe"),
         ("SIGTERM_HANDLING", "kill"),
         ("RETRY_MULTIPLIER", "0.5"),
+        ("RETRY_MAX_RETRIES", "-1"),
+        ("RETRY_COOLDOWN_S", "-1"),
         ("MAX_CONCURRENT", "-1"),
     ],
 )

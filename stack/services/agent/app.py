@@ -32,7 +32,7 @@ from .hibernation import Hibernation
 from .metrics import LiveCollector, Metrics
 from .modelpool import ModelPool, ModelTooLarge
 from .queue import Consumer, Publisher
-from .retry import RetryPolicy, retry_async
+from .retry import Backoff, Observe, RetryPolicy, retry_async
 from .state import AgentState, BufferedTask, StateCorrupt, load_state, save_state, state_path
 
 log = logging.getLogger("agent")
@@ -77,7 +77,9 @@ class Agent:
     def __init__(self, cfg: Config, registry: CollectorRegistry | None = None) -> None:
         self.cfg = cfg
         self.metrics = Metrics(registry or CollectorRegistry())
-        self.policy = RetryPolicy(cfg.retry_max_attempts, cfg.retry_initial_delay_s, cfg.retry_multiplier)
+        self.policy = RetryPolicy(
+            cfg.retry_max_retries, cfg.retry_initial_delay_s, cfg.retry_multiplier, cfg.retry_cooldown_s
+        )
         self.hibernation = Hibernation(cfg.idle_timeout_s)
         self.pool = ModelPool(
             limit_bytes=cfg.model_pool_bytes,
@@ -122,10 +124,15 @@ class Agent:
         publisher = Publisher(self._amqp_url) if cfg.amqp_url else None
         self.rabbitmq = (publisher, self._guard("rabbitmq", publisher.reset)) if publisher else None
         self.consumer = (
-            Consumer(self._amqp_url, self._consume, self.policy, cfg.timeout)
+            Consumer(self._amqp_url, self._consume, self.policy, cfg.timeout, self._retried("queue_consumer"))
             if cfg.amqp_url and cfg.queue_consume
             else None
         )
+        for name, _, _ in self._connectors():
+            self.metrics.declare_retries(f"connect_{name}")
+        self.metrics.declare_retries("state_save")
+        if self.rabbitmq is not None:
+            self.metrics.declare_retries("buffer_drain")
 
         self.metrics.registry.register(
             LiveCollector(
@@ -144,6 +151,10 @@ class Agent:
         self.breakers[name] = breaker
         self.metrics.declare_dependency(name)
         return Guard(name, breaker, self.cfg.timeout, self.metrics, on_failure)
+
+    def _retried(self, operation: str) -> Observe:
+        """What times the retries of a background operation (rule 10.2)."""
+        return lambda retry, seconds: self.metrics.observe_retry(operation, retry, seconds)
 
     def _amqp_url(self) -> str:
         return amqp_url(self.cfg.amqp_url, self.cfg.rabbitmq_password_file, self.cfg.timeout)
@@ -534,8 +545,9 @@ class Agent:
                     self.policy,
                     on_retry=lambda n, exc, wait: log.warning(
                         "connect failed, retrying",
-                        extra=fields(dependency=name, attempt=n, error=repr(exc), retry_in_s=wait),
+                        extra=fields(dependency=name, retry=n, error=repr(exc), retry_in_s=wait),
                     ),
+                    observe=self._retried(f"connect_{name}"),
                 )
             except Exception as exc:
                 log.warning(
@@ -597,23 +609,25 @@ class Agent:
                 await self.hibernate()
 
     async def _drain_loop(self) -> None:
-        """Publish buffered tasks in order once RabbitMQ is back, backing off exponentially."""
-        failures = 0
+        """Publish buffered tasks in order once RabbitMQ is back, backing off exponentially: retries after
+        1, 2, 4 s, then a cool-down before a new series (rule 10.2)."""
+        backoff = Backoff(self.policy, self._retried("buffer_drain"))
         while True:
             await self._buffer_ready.wait()
             while self.buffer:
+                backoff.attempt()
                 try:
                     await self._publish(self.buffer[0])
                 except DependencyError as exc:
-                    failures += 1
-                    wait = self.policy.delay(failures)
+                    gave_up = backoff.exhausted
+                    wait = backoff.failed()
                     log.info(
-                        "buffer drain waiting",
+                        "buffer drain gave up, cooling down" if gave_up else "buffer drain waiting",
                         extra=fields(reason=str(exc), retry_in_s=wait, buffered=len(self.buffer)),
                     )
                     await asyncio.sleep(wait)
                     continue
-                failures = 0
+                backoff.succeeded()
                 done = self.buffer.popleft()
                 log.info(
                     "buffered task published", extra=fields(task_id=done.task_id, buffered=len(self.buffer))
@@ -674,6 +688,7 @@ class Agent:
                 lambda: asyncio.to_thread(save_state, self.state_file, state),
                 self.policy,
                 retry_on=(OSError,),
+                observe=self._retried("state_save"),
             )
         except Exception as exc:
             log.error("state save failed", extra=fields(path=str(self.state_file), error=str(exc)))

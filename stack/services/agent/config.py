@@ -37,9 +37,14 @@ class Config:
     breaker_reset_timeout_s: float = 30.0
     fallback_enabled: bool = True
     dependency_timeout_s: float = 2.0
-    retry_max_attempts: int = 3
+    retry_max_retries: int = 3
+    """Retries after a first attempt of background work, then the series gives up (rule 10.2; a high value:
+    mutant retry-forever)."""
     retry_initial_delay_s: float = 1.0
+    """The wait before the first retry (0: mutant no-retry-backoff)."""
     retry_multiplier: float = 2.0
+    retry_cooldown_s: float = 30.0
+    """A long-lived loop's pause after a series gave up, before a new series (the breakers' reset timeout)."""
     max_concurrent: int = 10
     model_pool_bytes: int = 67108864
     model_size_bytes: int = 25165824
@@ -58,6 +63,10 @@ class Config:
     ollama_model: str = "tinyllama"
     ollama_num_predict: int = 8
     queue_consume: bool = False
+    queue_priority: bool = True
+    """QUEUE_PRIORITY=false declares the task queue without x-max-priority: rule 3.3 broken (mutant no-priority)."""
+    queue_dead_letter: bool = True
+    """QUEUE_DEAD_LETTER=false declares it without a dead-letter exchange: rule 3.3 broken (mutant no-dead-letter)."""
     log_format: str = "json"
     """LOG_FORMAT=text writes plain-text lines: rule 7.2 broken (mutant logs-not-json)."""
     trace_propagation: bool = True
@@ -89,9 +98,10 @@ class Config:
             breaker_reset_timeout_s=r.number("BREAKER_RESET_TIMEOUT_S", 30.0, minimum=0.0),
             fallback_enabled=r.boolean("FALLBACK_ENABLED", True),
             dependency_timeout_s=r.number("DEPENDENCY_TIMEOUT_S", 2.0, minimum=0.0),
-            retry_max_attempts=r.integer("RETRY_MAX_ATTEMPTS", 3, minimum=1),
+            retry_max_retries=r.integer("RETRY_MAX_RETRIES", 3, minimum=0),
             retry_initial_delay_s=r.number("RETRY_INITIAL_DELAY_S", 1.0, minimum=0.0),
             retry_multiplier=r.number("RETRY_MULTIPLIER", 2.0, minimum=1.0),
+            retry_cooldown_s=r.number("RETRY_COOLDOWN_S", 30.0, minimum=0.0),
             max_concurrent=r.integer("MAX_CONCURRENT", 10, minimum=0),
             model_pool_bytes=r.integer("MODEL_POOL_BYTES", 67108864, minimum=0),
             model_size_bytes=r.integer("MODEL_SIZE_BYTES", 25165824, minimum=1),
@@ -110,6 +120,8 @@ class Config:
             log_format=r.choice("LOG_FORMAT", "json", ("json", "text")),
             trace_propagation=r.boolean("TRACE_PROPAGATION", True),
             cache_enabled=r.boolean("CACHE_ENABLED", True),
+            queue_priority=r.boolean("QUEUE_PRIORITY", True),
+            queue_dead_letter=r.boolean("QUEUE_DEAD_LETTER", True),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),
         )
 

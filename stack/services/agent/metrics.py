@@ -14,6 +14,11 @@ from .modelpool import PoolStats
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 15, 30, 60)
 OUTCOMES = ("success", "failure", "short_circuited")
+RETRY_BUCKETS = (0.25, 0.5, 0.9, 1.5, 1.9, 3, 3.9, 6, 10)
+"""Edges that put no wait, and rule 10.2's 1 s, 2 s and 4 s (each as slept, a little longer), in buckets of
+their own: (0.9, 1.5], (1.9, 3], (3.9, 6]."""
+RETRY_LABELS = ("1", "2", "3", "4+")
+"""The retry label: a retry's number in its series, the fourth and later ones together (bounded)."""
 CACHE_RESULTS = ("hit", "miss", "error", "disabled")
 """How a task's cache lookup went: served from the cache; looked up and computed; the cache unavailable
 (failed or breaker open), computed and served uncached; not looked up (CACHE_ENABLED=false)."""
@@ -73,6 +78,14 @@ class Metrics:
         self.wakeup = Histogram(
             "agent_wakeup_duration_seconds", "Wake-up from hibernation", buckets=BUCKETS, registry=registry
         )
+        self.retry_interval = Histogram(
+            "agent_retry_interval_seconds",
+            "Background work (rule 10.2): from a failed attempt to the retry after it, measured, by "
+            "operation and the retry's number in its series (4+: the fourth and later)",
+            ["operation", "retry"],
+            buckets=RETRY_BUCKETS,
+            registry=registry,
+        )
         self.state_saves = Counter("agent_state_saves", "State saves written", registry=registry)
         self.state_restored = Gauge(
             "agent_state_restored", "1 when state was restored on start", registry=registry
@@ -95,6 +108,15 @@ class Metrics:
         for result in CACHE_RESULTS:
             self.cache_requests.labels(result)
             self.cache_task_duration.labels(result)
+
+    def declare_retries(self, operation: str) -> None:
+        """The zero series of an operation's retries, so the first retry counts in an increase."""
+        for retry in RETRY_LABELS:
+            self.retry_interval.labels(operation, retry)
+
+    def observe_retry(self, operation: str, retry: int, seconds: float) -> None:
+        label = RETRY_LABELS[min(max(retry, 1), len(RETRY_LABELS)) - 1]
+        self.retry_interval.labels(operation, label).observe(seconds)
 
     def observe_call(self, dependency: str, outcome: str, seconds: float | None) -> None:
         self.dependency_requests.labels(dependency, outcome).inc()
