@@ -18,6 +18,7 @@ from harness.analyzers import (
     gateway,
     graceful_shutdown,
     hibernation,
+    load_balancing,
     memory_limits,
     memory_pools,
     model_pool,
@@ -53,6 +54,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             structured_logs.ANALYZER,
             caching.ANALYZER,
             gateway.ANALYZER,
+            load_balancing.ANALYZER,
         )
     }
 )
