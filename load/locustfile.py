@@ -16,6 +16,7 @@ Requests (the Locust ``name`` of each, through the gateway's /api/<agent>/... ro
     1  "orchestrator health"   GET  /api/orchestrator/health      (each agent's /health)
     1  "summarizer health"     GET  /api/summarizer/health
     1  "indexer health"        GET  /api/indexer/health
+    3  "search task"           POST /api/search/task              (agent-search: two replicas, round robin)
 
 The summarizer's tasks name a model, so that agent holds one in its model pool: what its hibernation must
 release (rule 6.4). Every request carries a fresh X-Trace-ID. The options, the pacing and what is reported: harnessuser.py.
@@ -57,6 +58,10 @@ class GatewayUser(HarnessUser):
     @task(2)
     def orchestrator_async(self) -> None:
         self._post("/api/orchestrator/task/async", "orchestrator async")
+
+    @task(3)
+    def search_task(self) -> None:
+        self._task("search")
 
     @task(1)
     def orchestrator_health(self) -> None:
