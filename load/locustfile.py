@@ -18,12 +18,17 @@ Requests (the Locust ``name`` of each, through the gateway's /api/<agent>/... ro
     1  "indexer health"        GET  /api/indexer/health
     3  "search task"           POST /api/search/task              (agent-search: two replicas, round robin)
 
+The orchestrator's async tasks are of both priority classes (rule 3.3): 30% priority 8, the rest 2. Of
+the low ones, 10% of all tasks carry a 5 s time to live in the queue (``ttl_ms``: they expire only when the
+queue backs up) and 5% are marked poison (``poison:`` input, which the consumer rejects): what reaches the
+dead-letter queue.
 The summarizer's tasks name a model, so that agent holds one in its model pool: what its hibernation must
 release (rule 6.4). Every request carries a fresh X-Trace-ID. The options, the pacing and what is reported: harnessuser.py.
 """
 
 from __future__ import annotations
 
+import random
 import secrets
 
 from harnessuser import HarnessUser
@@ -57,7 +62,18 @@ class GatewayUser(HarnessUser):
 
     @task(2)
     def orchestrator_async(self) -> None:
-        self._post("/api/orchestrator/task/async", "orchestrator async")
+        draw = random.random()
+        body: dict[str, object] = {
+            "input": f"load {secrets.token_hex(4)}",
+            "priority": 8 if draw < 0.3 else 2,
+        }
+        if 0.3 <= draw < 0.4:
+            body["ttl_ms"] = 5000
+        elif 0.4 <= draw < 0.45:
+            body["input"] = f"poison: load {secrets.token_hex(4)}"
+        self.client.post(
+            "/api/orchestrator/task/async", json=body, headers=self.trace_headers(), name="orchestrator async"
+        )
 
     @task(3)
     def search_task(self) -> None:

@@ -31,7 +31,8 @@ from .guard import DependencyError, Guard, bounded
 from .hibernation import Hibernation
 from .metrics import LiveCollector, Metrics
 from .modelpool import ModelPool, ModelTooLarge
-from .queue import Consumer, Publisher
+from .queue import MESSAGE_TTL_MS, Consumer, Publisher, Topology
+from .queuemetrics import QueueMetrics, priority_class, published_at
 from .retry import Backoff, Observe, RetryPolicy, retry_async
 from .state import AgentState, BufferedTask, StateCorrupt, load_state, save_state, state_path
 
@@ -41,6 +42,9 @@ ASYNC_ACK_TIMEOUT_S = 0.5  # the publish attempt of /api/task/async, so the ack 
 BUFFER_MAX = 1000  # local publish buffer while RabbitMQ is unavailable
 SHUTDOWN_GRACE_S = 5.0  # in-flight requests get this long after SIGTERM (docker stop waits 10 s)
 MAX_INPUT_CHARS = 65536
+POISON_PREFIX = "poison:"
+"""A queued task whose input starts with this is one the consumer cannot process: it rejects it without
+requeue, so the queue dead-letters it (the load marks a few, rule 3.3)."""
 DEGRADED = "degraded"
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -62,6 +66,8 @@ class TaskInput:
     text: str
     model: str | None
     priority: int
+    ttl_ms: int | None = None
+    """An asynchronous task's time to live in the queue (its message's `expiration`), below the queue's."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -121,7 +127,9 @@ class Agent:
             self.peers = [
                 (PeerAgent(self.http, p, cfg.agent_name), self._guard(p.name, None)) for p in cfg.peers
             ]
-        publisher = Publisher(self._amqp_url) if cfg.amqp_url else None
+        topology = Topology(priority=cfg.queue_priority, dead_letter=cfg.queue_dead_letter)
+        self.queue_metrics = QueueMetrics(self.metrics.registry)
+        publisher = Publisher(self._amqp_url, topology) if cfg.amqp_url else None
         self.rabbitmq = (publisher, self._guard("rabbitmq", publisher.reset)) if publisher else None
         self.consumer = (
             Consumer(self._amqp_url, self._consume, self.policy, cfg.timeout, self._retried("queue_consumer"))
@@ -133,6 +141,10 @@ class Agent:
         self.metrics.declare_retries("state_save")
         if self.rabbitmq is not None:
             self.metrics.declare_retries("buffer_drain")
+            self.queue_metrics.declare_publisher()
+        if self.consumer is not None:
+            self.consumer.topology = topology
+            self.queue_metrics.declare_consumer()
 
         self.metrics.registry.register(
             LiveCollector(
@@ -327,6 +339,7 @@ class Agent:
                     "source": self.cfg.agent_name,
                     "submitted_at": time.time(),
                 }
+                | ({"ttl_ms": task.ttl_ms} if task.ttl_ms else {})
             ),
             priority=task.priority,
             headers=tuple(tracing.outgoing_headers(self.cfg.trace_propagation).items()),
@@ -478,13 +491,19 @@ class Agent:
                 priority=item.priority,
                 message_id=item.task_id,
                 headers=dict(item.headers),
+                expiration_ms=_ttl_ms(item.body),
             ),
             timeout=timeout,
         )
+        self.queue_metrics.published.labels(priority_class(item.priority)).inc()
 
     async def _consume(self, message: aiormq.abc.DeliveredMessage) -> bool:
         """One queued task: store it (Postgres when configured). False = dead-letter it."""
         headers = {str(k): str(v) for k, v in (message.header.properties.headers or {}).items()}
+        # before any await: the order of these calls is the broker's order of delivery
+        klass = self.queue_metrics.delivered(
+            message.header.properties.priority, published_at(headers), time.time()
+        )
         token = tracing.CURRENT.set(tracing.TraceContext.from_headers(headers))
         try:
             self.hibernation.touch()
@@ -497,6 +516,11 @@ class Agent:
             except (ValueError, KeyError, TypeError) as exc:
                 log.error("malformed queued task dead-lettered", extra=fields(error=str(exc)))
                 self._count(ok=False)
+                self.queue_metrics.rejected.labels("malformed").inc()
+                return False
+            if text.startswith(POISON_PREFIX):  # the sender's error, as a 400 is: not a failed task
+                log.warning("poison task dead-lettered", extra=fields(task_id=task_id))
+                self.queue_metrics.rejected.labels("poison").inc()
                 return False
             if self.postgres is not None:
                 try:
@@ -506,8 +530,10 @@ class Agent:
                         "queued task failed, dead-lettered", extra=fields(task_id=task_id, reason=str(exc))
                     )
                     self._count(ok=False)
+                    self.queue_metrics.rejected.labels("failed").inc()
                     return False
             self._count(ok=True)
+            self.queue_metrics.consumed.labels(klass).inc()
             log.info("queued task completed", extra=fields(task_id=task_id))
             return True
         finally:
@@ -766,7 +792,21 @@ async def _read_task(request: web.Request) -> TaskInput:
     priority = raw.get("priority", 5)
     if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= 10:
         raise BadRequest('"priority" must be an integer 0-10')
-    return TaskInput(text, model, priority)
+    ttl_ms = raw.get("ttl_ms")
+    if ttl_ms is not None and (
+        not isinstance(ttl_ms, int) or isinstance(ttl_ms, bool) or not 0 < ttl_ms <= MESSAGE_TTL_MS
+    ):
+        raise BadRequest(f'"ttl_ms" must be an integer 1-{MESSAGE_TTL_MS} (the queue\'s own TTL)')
+    return TaskInput(text, model, priority, ttl_ms)
+
+
+def _ttl_ms(body: str) -> int | None:
+    """A queued task's own time to live, from its body (a buffered task keeps it across restarts)."""
+    try:
+        ttl = json.loads(body).get("ttl_ms")
+    except (ValueError, AttributeError):
+        return None
+    return ttl if isinstance(ttl, int) and ttl > 0 else None
 
 
 def _error(status: int, message: str, **extra: str) -> web.Response:

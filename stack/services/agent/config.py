@@ -63,6 +63,10 @@ class Config:
     ollama_model: str = "tinyllama"
     ollama_num_predict: int = 8
     queue_consume: bool = False
+    queue_priority: bool = True
+    """QUEUE_PRIORITY=false declares the task queue without x-max-priority: rule 3.3 broken (mutant no-priority)."""
+    queue_dead_letter: bool = True
+    """QUEUE_DEAD_LETTER=false declares it without a dead-letter exchange: rule 3.3 broken (mutant no-dead-letter)."""
     log_format: str = "json"
     """LOG_FORMAT=text writes plain-text lines: rule 7.2 broken (mutant logs-not-json)."""
     trace_propagation: bool = True
@@ -116,6 +120,8 @@ class Config:
             log_format=r.choice("LOG_FORMAT", "json", ("json", "text")),
             trace_propagation=r.boolean("TRACE_PROPAGATION", True),
             cache_enabled=r.boolean("CACHE_ENABLED", True),
+            queue_priority=r.boolean("QUEUE_PRIORITY", True),
+            queue_dead_letter=r.boolean("QUEUE_DEAD_LETTER", True),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),
         )
 

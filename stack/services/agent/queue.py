@@ -4,6 +4,9 @@ Topology (rule 3.3), declared identically by every agent that touches it:
   queue `tasks`       durable, x-max-priority 10, x-message-ttl 60000,
                       x-dead-letter-exchange `tasks.dlx`
   exchange `tasks.dlx` fanout, durable  ->  queue `tasks.dead` durable
+The knobs QUEUE_PRIORITY=false and QUEUE_DEAD_LETTER=false leave an argument out (mutants no-priority,
+no-dead-letter). Every message carries the x-published-at header (its queue wait is measured from it) and
+may carry a per-message TTL (`expiration`) shorter than the queue's.
 """
 
 from __future__ import annotations
@@ -11,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import aiormq
 import aiormq.abc
+import aiormq.exceptions
 from pamqp.commands import Basic
 
 from .deps import close_in_background
 from .guard import bounded
+from .queuemetrics import PUBLISHED_AT_HEADER
 from .retry import Backoff, Observe, RetryPolicy
 
 log = logging.getLogger("agent.queue")
@@ -31,26 +38,56 @@ MESSAGE_TTL_MS = 60000
 PREFETCH = 8
 
 
-async def declare_topology(channel: aiormq.abc.AbstractChannel) -> None:
+@dataclass(frozen=True, slots=True)
+class Topology:
+    priority: bool = True
+    """x-max-priority on `tasks` (QUEUE_PRIORITY=false: a FIFO queue, mutant no-priority)."""
+    dead_letter: bool = True
+    """x-dead-letter-exchange on `tasks` (QUEUE_DEAD_LETTER=false: rejected and expired messages are
+    dropped, mutant no-dead-letter)."""
+
+    def arguments(self) -> dict[str, int | str]:
+        args: dict[str, int | str] = {"x-message-ttl": MESSAGE_TTL_MS}
+        if self.priority:
+            args["x-max-priority"] = MAX_PRIORITY
+        if self.dead_letter:
+            args["x-dead-letter-exchange"] = DLX
+        return args
+
+
+async def declare_topology(channel: aiormq.abc.AbstractChannel, topology: Topology = Topology()) -> None:
     await channel.exchange_declare(exchange=DLX, exchange_type="fanout", durable=True)
     await channel.queue_declare(DEAD_QUEUE, durable=True)
     await channel.queue_bind(DEAD_QUEUE, DLX, routing_key="")
-    await channel.queue_declare(
-        QUEUE,
-        durable=True,
-        arguments={
-            "x-max-priority": MAX_PRIORITY,
-            "x-message-ttl": MESSAGE_TTL_MS,
-            "x-dead-letter-exchange": DLX,
-        },
-    )
+    await channel.queue_declare(QUEUE, durable=True, arguments=topology.arguments())
+
+
+async def open_channel(
+    connection: aiormq.abc.AbstractConnection, topology: Topology, *, publisher_confirms: bool
+) -> aiormq.abc.AbstractChannel:
+    """A channel on which the topology is declared. A durable queue's arguments cannot change in place:
+    when `tasks` exists with other ones (a broker kept up while the agents changed topology, as the mutant
+    runs do), an empty `tasks` is deleted and declared anew; one holding messages is left as it is and
+    the declaration fails (PRECONDITION_FAILED) until it is drained."""
+    channel = await connection.channel(publisher_confirms=publisher_confirms)
+    try:
+        await declare_topology(channel, topology)
+    except aiormq.exceptions.ChannelPreconditionFailed as exc:
+        log.warning("queue %s has other arguments (%s); replacing it if empty", QUEUE, exc)
+        spare = await connection.channel(publisher_confirms=False)
+        await spare.queue_delete(QUEUE, if_empty=True)
+        await spare.close()
+        channel = await connection.channel(publisher_confirms=publisher_confirms)
+        await declare_topology(channel, topology)
+    return channel
 
 
 class Publisher:
     """Publishes to `tasks` with publisher confirms over one lazily opened connection."""
 
-    def __init__(self, url: Callable[[], str]) -> None:
+    def __init__(self, url: Callable[[], str], topology: Topology = Topology()) -> None:
         self._url = url
+        self._topology = topology
         self._connection: aiormq.abc.AbstractConnection | None = None
         self._channel: aiormq.abc.AbstractChannel | None = None
         self._lock = asyncio.Lock()
@@ -61,15 +98,22 @@ class Publisher:
                 self.reset()
                 connection = await aiormq.connect(self._url())
                 try:
-                    channel = await connection.channel(publisher_confirms=True)
-                    await declare_topology(channel)
+                    channel = await open_channel(connection, self._topology, publisher_confirms=True)
                 except BaseException:
                     close_in_background("rabbitmq", connection.close())
                     raise
                 self._connection, self._channel = connection, channel
             return self._channel
 
-    async def publish(self, *, body: bytes, priority: int, message_id: str, headers: dict[str, str]) -> None:
+    async def publish(
+        self,
+        *,
+        body: bytes,
+        priority: int,
+        message_id: str,
+        headers: dict[str, str],
+        expiration_ms: int | None = None,
+    ) -> None:
         channel = await self._open()
         confirm = await channel.basic_publish(
             body,
@@ -80,7 +124,8 @@ class Publisher:
                 delivery_mode=2,
                 priority=max(0, min(MAX_PRIORITY, priority)),
                 message_id=message_id,
-                headers=dict(headers),
+                headers={**headers, PUBLISHED_AT_HEADER: f"{time.time():.6f}"},
+                expiration=str(expiration_ms) if expiration_ms else None,
             ),
         )
         if not isinstance(confirm, Basic.Ack):
@@ -166,9 +211,10 @@ class Consumer:
             if not connection.is_closed:
                 close_in_background("rabbitmq-consumer", connection.close())
 
+    topology = Topology()  # the agent sets its knobs' topology
+
     async def _subscribe(self, connection: aiormq.abc.AbstractConnection) -> None:
-        channel = await connection.channel(publisher_confirms=False)
-        await declare_topology(channel)
+        channel = await open_channel(connection, self.topology, publisher_confirms=False)
         await channel.basic_qos(prefetch_count=PREFETCH)
         await channel.basic_consume(QUEUE, self._on_message, no_ack=False)
 
