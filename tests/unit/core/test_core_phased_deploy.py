@@ -15,7 +15,7 @@ from harness.analyzers import ANALYZERS
 from harness.analyzers.phased_deploy import PhasedDeployParams
 from harness.analyzers.phased_deploy import run as phased_deploy
 from harness.bringup import BringUp, ContainerStart, PhaseTiming, engine_instant
-from harness.catalogue import parse_text
+from harness.catalogue import load_catalogue, parse_text
 from harness.lint.loader import merge_compose
 from harness.metrics.fake import FakeMetricsSource
 from harness.reports import command
@@ -172,7 +172,7 @@ def test_engine_instants() -> None:
 
 
 DOCUMENTED_CAPS = {1: 10, 2: 2, 3: 8}
-"""The reference stack's caps in docs/rules-runtime-13.md: the rule's 15 / 25 / 70 scaled to a 12-service
+"""The reference stack's caps (slas.yaml, phased-deploy): the rule's 15 / 25 / 70 scaled to a 14-container
 stack, with room for a replica or two."""
 
 
@@ -203,6 +203,14 @@ objectives:
       name: phased_deploy
       params: {phase_1_max: 10, phase_2_max: 2, phase_3_max: 8}
 """
+
+
+def test_the_reference_catalogue_judges_the_bring_up_once_with_the_documented_caps() -> None:
+    """slas.yaml's phased-deploy: on the baseline only (the bring-up is one per run), with those caps."""
+    (objective,) = [o for o in load_catalogue(REPO / "slas.yaml").objectives if o.id == "phased-deploy"]
+    params = objective.measurement.params
+    assert isinstance(params, PhasedDeployParams) and params.caps == DOCUMENTED_CAPS
+    assert objective.scenarios == ("baseline",)
 
 
 def test_the_documented_objective_reads_with_the_documented_caps() -> None:
