@@ -21,6 +21,7 @@ from harness.analyzers import (
     load_balancing,
     memory_limits,
     memory_pools,
+    message_queue,
     model_pool,
     no_cascade,
     ollama_limits,
@@ -54,6 +55,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             structured_logs.ANALYZER,
             caching.ANALYZER,
             gateway.ANALYZER,
+            message_queue.ANALYZER,
             load_balancing.ANALYZER,
         )
     }
