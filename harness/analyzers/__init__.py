@@ -30,6 +30,7 @@ from harness.analyzers import (
     required_metrics,
     response_time,
     restart_limit,
+    retry_backoff,
     structured_logs,
 )
 from harness.analyzers.base import AnalysisContext, AnalyzerSpec, DependencyGraph
@@ -57,6 +58,7 @@ ANALYZERS: Mapping[str, AnalyzerSpec[Any]] = MappingProxyType(
             gateway.ANALYZER,
             message_queue.ANALYZER,
             load_balancing.ANALYZER,
+            retry_backoff.ANALYZER,
         )
     }
 )
