@@ -19,7 +19,7 @@ from typing import Any
 
 import aiormq.abc
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from refstack_common.jsonlog import fields
 
@@ -499,6 +499,8 @@ class Agent:
 
     async def _consume(self, message: aiormq.abc.DeliveredMessage) -> bool:
         """One queued task: store it (Postgres when configured). False = dead-letter it."""
+        if message.channel.is_closed:  # delivered before the connection was lost: it comes back redelivered
+            return False
         headers = {str(k): str(v) for k, v in (message.header.properties.headers or {}).items()}
         # before any await: the order of these calls is the broker's order of delivery
         klass = self.queue_metrics.delivered(
@@ -516,11 +518,11 @@ class Agent:
             except (ValueError, KeyError, TypeError) as exc:
                 log.error("malformed queued task dead-lettered", extra=fields(error=str(exc)))
                 self._count(ok=False)
-                self.queue_metrics.rejected.labels("malformed").inc()
+                _settled(message, self.queue_metrics.rejected.labels("malformed"))
                 return False
             if text.startswith(POISON_PREFIX):  # the sender's error, as a 400 is: not a failed task
                 log.warning("poison task dead-lettered", extra=fields(task_id=task_id))
-                self.queue_metrics.rejected.labels("poison").inc()
+                _settled(message, self.queue_metrics.rejected.labels("poison"))
                 return False
             if self.postgres is not None:
                 try:
@@ -530,10 +532,10 @@ class Agent:
                         "queued task failed, dead-lettered", extra=fields(task_id=task_id, reason=str(exc))
                     )
                     self._count(ok=False)
-                    self.queue_metrics.rejected.labels("failed").inc()
+                    _settled(message, self.queue_metrics.rejected.labels("failed"))
                     return False
             self._count(ok=True)
-            self.queue_metrics.consumed.labels(klass).inc()
+            _settled(message, self.queue_metrics.consumed.labels(klass))
             log.info("queued task completed", extra=fields(task_id=task_id))
             return True
         finally:
@@ -798,6 +800,13 @@ async def _read_task(request: web.Request) -> TaskInput:
     ):
         raise BadRequest(f'"ttl_ms" must be an integer 1-{MESSAGE_TTL_MS} (the queue\'s own TTL)')
     return TaskInput(text, model, priority, ttl_ms)
+
+
+def _settled(message: aiormq.abc.DeliveredMessage, counter: Counter) -> None:
+    """Count a message acked or rejected only while its channel is open: one whose connection was lost
+    meanwhile (a consumer frozen past its heartbeats) is redelivered, and counted then."""
+    if not message.channel.is_closed:
+        counter.inc()
 
 
 def _ttl_ms(body: str) -> int | None:
