@@ -54,7 +54,7 @@ class LoadBalancingParams:
     tolerance: float = 0.15
     """A server's share may differ from 1/N by this much (a fraction of all the backend's requests)."""
     min_requests: int = 40
-    detection: Seconds = 6.0
+    detection: Seconds = 8.0
     """After the fault window's start, the time the balancer may take to stop sending to the replica."""
     return_within: Seconds = 10.0
     """After the fault's end, the time the balancer may take to send to the replica again."""

@@ -101,8 +101,8 @@ def test_round_robin_that_routes_around_the_paused_replica_and_back_passes() -> 
     assert check(finding, "even (recovery)")[0] == "pass"
     assert check(finding, "health routing (fault)") == (
         "pass",
-        "HAProxy marked it down at 4 s into 'fault' (22:13:54 UTC); it got no request from 6 s into the fault "
-        "to its end, the others 216",
+        "HAProxy marked it down at 4 s into 'fault' (22:13:54 UTC); it got no request from 8 s into the fault "
+        "to its end, the others 208",
     )
     assert check(finding, "health routing (recovery)") == (
         "pass",
@@ -137,23 +137,23 @@ def test_requests_sent_to_a_replica_never_marked_down_fail_health_routing() -> N
     assert finding.status == "fail"
     assert check(finding, "health routing (fault)") == (
         "fail",
-        "agent-search-2 made unhealthy by the fault got 108 requests from 6 s into the fault to its end "
-        "(the others 108); HAProxy never marked it down: requests routed to an unhealthy replica",
+        "agent-search-2 made unhealthy by the fault got 104 requests from 8 s into the fault to its end "
+        "(the others 104); HAProxy never marked it down: requests routed to an unhealthy replica",
     )
     assert check(finding, "even (steady)")[0] == "pass"
-    assert figures(finding)["routed_while_unhealthy[agent-search-2]"] == 108
+    assert figures(finding)["routed_while_unhealthy[agent-search-2]"] == 104
 
 
 def test_requests_sent_after_the_detection_allowance_fail_even_when_marked_down_late() -> None:
     global DOWN_AT
-    saved, DOWN_AT = DOWN_AT, 40  # marked down 10 s in: 4 s of requests past the 6 s allowance
+    saved, DOWN_AT = DOWN_AT, 42  # marked down 12 s in: 4 s of requests past the 8 s allowance
     try:
         status, detail = check(judge(Backend()), "health routing (fault)")
     finally:
         DOWN_AT = saved
     assert status == "fail"
-    assert "got 8 requests from 6 s into the fault" in detail
-    assert "HAProxy marked it down at 10 s into 'fault'" in detail
+    assert "got 8 requests from 8 s into the fault" in detail
+    assert "HAProxy marked it down at 12 s into 'fault'" in detail
 
 
 def test_a_replica_never_routed_back_after_recovery_fails() -> None:
@@ -184,7 +184,7 @@ def test_no_load_during_the_fault_or_after_is_an_error() -> None:
     finding = judge(Backend(load=lambda s: s < FAULT))
     assert check(finding, "health routing (fault)") == (
         "error",
-        "no request reached backend search from 6 s into the fault to its end: nothing shows where requests went",
+        "no request reached backend search from 8 s into the fault to its end: nothing shows where requests went",
     )
     assert check(finding, "health routing (recovery)")[0] == "error"
     assert finding.status == "error"
