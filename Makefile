@@ -9,6 +9,8 @@ PYTEST   := $(VENV)/bin/pytest
 STACK    ?= stack/compose.yml
 MUTANT   ?=
 STACK_FILES := $(STACK) $(if $(MUTANT),stack/mutants/$(MUTANT).yml)
+DRIVER   ?=
+DRIVER_ARG := $(if $(DRIVER),--driver $(DRIVER))
 SECRETS  := stack/secrets/postgres_password stack/secrets/rabbitmq_password
 PYTEST_ARGS ?=
 
@@ -39,10 +41,10 @@ images: engine $(SECRETS)
 	$(HARNESS) build --stack $(STACK_FILES)
 
 stack-up: images
-	$(HARNESS) up --no-build --stack $(STACK_FILES)
+	$(HARNESS) up --no-build --stack $(STACK_FILES) $(DRIVER_ARG)
 
 stack-down: engine
-	$(HARNESS) down --stack $(STACK_FILES)
+	$(HARNESS) down --stack $(STACK_FILES) $(DRIVER_ARG)
 
 status: engine
 	$(HARNESS) status --stack $(STACK_FILES)
@@ -55,8 +57,10 @@ NIGHTLY  ?=
 # itself reports any failed recipe as 2, so the last line names the harness's own code, which
 # reports/verdicts.json also holds. A gate that needs 1 and 2 apart runs `python -m harness run`.
 # NIGHTLY=1 adds the scenarios slas.yaml marks `nightly: true` (the 5-minute idle of hibernation).
+# DRIVER=swarm deploys with `docker stack deploy` on a single-node Swarm (default: slas.yaml's
+# defaults.driver, else compose).
 sla: images
-	@$(HARNESS) run --stack $(STACK_FILES) --slas $(SLAS) $(if $(NIGHTLY),--nightly) -- $(SLA_ARGS); code=$$?; \
+	@$(HARNESS) run --stack $(STACK_FILES) --slas $(SLAS) $(DRIVER_ARG) $(if $(NIGHTLY),--nightly) -- $(SLA_ARGS); code=$$?; \
 	  echo "harness run: exit code $$code (0 pass, 1 an SLA failed, 2 could not measure)"; exit $$code
 
 lint-stack: venv
@@ -88,7 +92,7 @@ trials: images host-tools
 	HARNESS_TRIALS=$(TRIALS) $(PYTEST) tests/reliability -s -p no:cacheprovider $(PYTEST_ARGS)
 
 clean-faults: venv
-	$(HARNESS) clean --stack $(STACK_FILES) --slas $(SLAS)
+	$(HARNESS) clean --stack $(STACK_FILES) --slas $(SLAS) $(DRIVER_ARG)
 
 # Host programs some tests drive directly: Debian's Python with the stacks' libraries (the services'
 # HTTP tests run them on the host; python3-circuitbreaker for the relay example's workers), the Pushgateway

@@ -30,6 +30,7 @@ from harness.catalogue import load_catalogue
 from harness.catalogue.history import with_history
 from harness.catalogue.load_spec import require_load
 from harness.catalogue.model import BURST_KINDS, PRESSURE_KINDS, Catalogue, Scenario
+from harness.driver import DRIVERS
 from harness.errors import HarnessError
 from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS
 from harness.history.recording import run_history
@@ -66,6 +67,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--slas", default="slas.yaml", help="the SLA catalogue (default slas.yaml)")
     group.addoption("--reports", default="reports", help="where reports go (default reports/)")
     group.addoption("--project-name", default=None, help="Compose project name")
+    group.addoption(
+        "--driver",
+        default=None,
+        choices=DRIVERS,
+        help="compose or swarm (default: slas.yaml's defaults.driver, else compose)",
+    )
     group.addoption("--keep-stack", action="store_true", help="leave the stack running at the end")
     group.addoption(
         "--nightly",
@@ -201,6 +208,7 @@ class Chaos:
                 keep_stack=self.config.getoption("keep_stack"),
                 allow_remote=self.config.getoption(ALLOW_DEST),
                 health_timeout=self.config.getoption("health_timeout"),
+                driver=self.config.getoption("driver") or self.state.catalogue.defaults.driver,
             )
             try:
                 self.state.session = self.state.exits.enter_context(session)

@@ -20,6 +20,7 @@ from types import TracebackType
 
 from harness.bringup import BringUp
 from harness.catalogue.model import Catalogue, Scenario
+from harness.driver import open_stack_files, resolve_driver
 from harness.errors import HarnessError
 from harness.events import DockerEngine, EventFollower, PushgatewaySink
 from harness.faults.base import Fault, sigterm_as_interrupt
@@ -59,6 +60,7 @@ class HarnessSession:
         keep_stack: bool = False,
         health_timeout: float = HEALTH_TIMEOUT_S,
         allow_remote: bool = False,
+        driver: str = "compose",
     ) -> None:
         self.catalogue = catalogue
         self.stack_files = tuple(stack_files)
@@ -69,6 +71,8 @@ class HarnessSession:
         self.keep_stack = keep_stack
         self.health_timeout = health_timeout
         self.allow_remote = allow_remote
+        self.driver = resolve_driver(driver, None)
+        """compose or swarm (harness.driver)."""
         """--allow-remote-engine: the load may go to a non-loopback gateway that the catalogue names."""
         self._exits = contextlib.ExitStack()
         self._stack: Stack | None = None
@@ -97,7 +101,9 @@ class HarnessSession:
 
     def _bring_up(self) -> tuple[Stack, Journal, BringUp]:
         self._exits.enter_context(sigterm_as_interrupt())
-        stack = self._stack = Stack.from_files(self.stack_files, self.project_name, self.catalogue.labels)
+        stack = self._stack = open_stack_files(
+            self.driver, self.stack_files, self.project_name, self.catalogue.labels
+        )
         # Before the sweep: a second run's sweep would revert the faults of the run in progress.
         self._exits.enter_context(ProjectLock(stack.project.name))
         journal = Journal(journal_path(stack.project.name))

@@ -150,6 +150,8 @@ class Defaults:
     """The Prometheus label naming a service; analyzers group by it unless told otherwise."""
     history: str = DEFAULT_HISTORY
     """The history file every run is appended to (harness.history), as a path."""
+    driver: Literal["compose", "swarm"] = "compose"
+    """How the stack is brought up: compose, or swarm (harness.driver); ``--driver`` overrides it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from harness.catalogue.model import (
     WindowDurations,
 )
 from harness.catalogue.reader import Fields, item_line, read_dataclass, show
+from harness.driver import read_driver
 from harness.errors import InputError
 from harness.labels import DEFAULT_LABELS, StackLabels
 from harness.lint.units import format_bytes, parse_bytes
@@ -109,6 +110,7 @@ def _defaults(node: Fields) -> Defaults:
         min_scrapes_per_window=node.integer("min_scrapes_per_window", base.min_scrapes_per_window, minimum=2),
         service_label=_label_name(node, "service_label", base.service_label),
         history=read_history(node, base.history),
+        driver=read_driver(node),
     )
     node.finish()
     return defaults

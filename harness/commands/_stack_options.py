@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from harness.compose import Project
+from harness.driver import add_driver_option, open_stack_files, resolve_driver
 from harness.labels import DEFAULT_LABELS
 from harness.lint.config import load_config
 from harness.remote import add_engine_options
@@ -28,6 +29,7 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
         type=_project_name,
         help="Compose project name (default: as Compose chooses it)",
     )
+    add_driver_option(parser)
     add_engine_options(parser)
 
 
@@ -53,5 +55,6 @@ def add_labels_option(parser: argparse.ArgumentParser) -> None:
 def open_stack(args: argparse.Namespace) -> tuple[Stack, Project]:
     # The lint's reader of slas.yaml: it reads labels: without the whole catalogue.
     labels = load_config(args.slas).labels if getattr(args, "slas", None) else DEFAULT_LABELS
-    stack = Stack.from_files([Path(f) for f in args.stack], args.project_name, labels)
+    driver = resolve_driver(getattr(args, "driver", None), getattr(args, "slas", None) or "slas.yaml")
+    stack = open_stack_files(driver, [Path(f) for f in args.stack], args.project_name, labels)
     return stack, stack.project

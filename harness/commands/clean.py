@@ -14,11 +14,13 @@ from harness.load.driver import LoadError
 from harness.load.pushgateway import JOB as LOAD_JOB
 from harness.load.pushgateway import delete_stale_groups
 from harness.state import ProjectLock, journal_path
+from harness.swarm.stack import release_crashed_swarm
 
 HELP = (
     "revert every fault the harness left in force and stop the load a killed run left running (journal "
     "first, then paused containers, stopped ones that always run, the project's stress and burst helpers, "
-    "harness-* toxics and disabled proxies); "
+    "harness-* toxics and disabled proxies; a Swarm a crashed run initialised: its stack removed, the Swarm "
+    "left); "
     "exit 2 if any could not be reverted, or if a run is using the stack"
 )
 
@@ -55,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"harness clean: could not clean: {line}", file=sys.stderr)
         if endpoints.pushgateway:
             _delete_stale_groups(endpoints.pushgateway)
+        for line in release_crashed_swarm(stack):
+            print(f"cleaned: {line}")
     if report.ok:
         print(
             f"stack {project.name}: no fault left in force"

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     argv = [*suites, "--stack", *args.stack, "--slas", args.slas, "--reports", args.reports]
     if args.project_name:
         argv += ["--project-name", args.project_name]
+    if args.driver:
+        argv += ["--driver", args.driver]
     if args.keep_stack:
         argv.append("--keep-stack")
     if args.nightly:
