@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from harness.catalogue.model import PARTITION, PRESSURE_KINDS, FaultSpec
 from harness.faults.base import Fault, FaultError, FaultRecord
@@ -22,6 +22,7 @@ from harness.faults.lifecycle import IDLE, LIFECYCLE_KINDS, build_lifecycle, res
 from harness.faults.partition import NetworkSource, build_partition, restore_partition
 from harness.faults.proxy import PROXY_KINDS, ProxyFault, ProxyKind
 from harness.faults.stress import Engine, build_pressure, restore_pressure
+from harness.faults.tasks import ServiceContainer, TaskSource, task_settle
 
 
 class NamedProject(Protocol):
@@ -66,6 +67,10 @@ def build_fault(
     if spec.kind in BURST_KINDS:
         return _burst(spec, stack, helpers or DockerHelpers())
     if spec.kind in LIFECYCLE_KINDS:
+        if isinstance(stack, TaskSource):  # followed through the task replacements it causes
+            return build_lifecycle(
+                spec, ServiceContainer(stack, spec.target), task_settle(stack, spec.target)
+            )
         return build_lifecycle(spec, stack.container(spec.target))
     if spec.kind == PARTITION:
         return build_partition(
@@ -83,6 +88,7 @@ def build_fault(
             spec.target,
             stack.container(spec.target),
             stop_timeout=spec.attribute("timeout"),
+            **_task_revert(stack, spec.target),
         )
     if family == "proxy" and name in PROXY_KINDS:
         toxicity = spec.attribute("toxicity", 1.0)
@@ -136,6 +142,18 @@ def restore_fault(
             raise FaultError(f"{record.kind} on {record.target}: reverting it needs the stack (--stack)")
         return restore_pressure(record.kind, record.target, record.location, stack.client)
     family, _, name = record.kind.partition("_")
+    if isinstance(stack, TaskSource) and (
+        (family == "container" and name in CONTAINER_ACTIONS) or record.kind in LIFECYCLE_KINDS
+    ):
+        # A task's container may be gone, replaced: the service is what a revert brings back.
+        found = _journalled_container(record, stack) or stack.container(record.target)
+        return ContainerFault(
+            cast(ContainerAction, name) if family == "container" else "stop",
+            record.target,
+            found,
+            settle_timeout=task_settle(stack, record.target, settle_timeout),
+            revive=stack.revive,
+        )
     if family == "container" and name in CONTAINER_ACTIONS:
         found = _journalled_container(record, stack)
         if found is None:
@@ -156,6 +174,14 @@ def restore_fault(
     if family == "proxy" and name in PROXY_KINDS:
         return ProxyFault(cast(ProxyKind, name), record.target, record.location, stream=record.stream)
     raise FaultError(f"fault journal names an unknown fault kind {record.kind!r}")
+
+
+def _task_revert(stack: ContainerSource, service: str) -> dict[str, Any]:
+    """A replaced-not-restarted service's revert (Swarm): the service brought back, waiting out its
+    restart delay; nothing for a Compose stack."""
+    if not isinstance(stack, TaskSource):
+        return {}
+    return {"revive": stack.revive, "settle_timeout": task_settle(stack, service)}
 
 
 def _journalled_container(record: FaultRecord, stack: ContainerSource | None) -> ContainerHandle | None:

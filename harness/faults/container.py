@@ -14,12 +14,14 @@ window); the fault does not fight the engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import docker.errors
 import requests
 
+from harness.errors import HarnessError
 from harness.faults.base import FaultError, FaultRecord, FaultRefused
 from harness.polling import wait_until
 
@@ -127,6 +129,10 @@ class ContainerFault:
     container's own (compose ``stop_grace_period``, else Docker's 10 s)."""
     settle_timeout: float = 30.0
     """Seconds the container's state may take to show the fault, or its revert."""
+    revive: Callable[[str, float], bool] | None = field(default=None, compare=False, repr=False)
+    """A service whose failed container is replaced, not restarted (a Swarm task: harness/faults/tasks.py):
+    brings the service back. The fault is proven and held on the container it hit, and reverted on the
+    service: that container is only unpaused, never started behind the orchestrator's back."""
     _stopping: StopRequest = field(default_factory=StopRequest, init=False, compare=False, repr=False)
 
     def describe(self) -> str:
@@ -191,4 +197,17 @@ class ContainerFault:
     def revert(self) -> None:
         what = f"service {self.target}"
         self._stopping.await_end(self.container, self._grace(), self.settle_timeout, what)
-        ensure_running(self.container, self.settle_timeout)
+        if self.revive is None:
+            ensure_running(self.container, self.settle_timeout)
+            return
+        try:
+            if container_state(self.container).get("Paused"):
+                self.container.unpause()
+        except docker.errors.NotFound:
+            pass  # replaced and removed: the service is all there is to bring back
+        except DOCKER_ERRORS as exc:
+            raise FaultError(f"container {self.container.name} cannot be unpaused: {exc}") from exc
+        try:
+            self.revive(self.target, self.settle_timeout)
+        except HarnessError as exc:
+            raise FaultError(f"service {self.target} cannot be brought back: {exc}") from exc

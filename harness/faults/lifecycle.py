@@ -258,13 +258,18 @@ class SigtermFault:
 Lifecycle = CrashLoopFault | SigtermFault
 
 
-def build_lifecycle(spec: FaultSpec, container: ContainerHandle) -> Lifecycle:
+def build_lifecycle(spec: FaultSpec, container: ContainerHandle, settle_timeout: float = 30.0) -> Lifecycle:
+    """``settle_timeout``: how long the engine may take to restart it (longer for a Swarm task, whose
+    replacement waits out the policy's delay: harness/faults/tasks.py)."""
     if spec.kind == "crash_loop":
         return CrashLoopFault(
-            spec.target, container, interval=spec.attribute("interval", DEFAULT_INTERVAL) or 0.0
+            spec.target,
+            container,
+            interval=spec.attribute("interval", DEFAULT_INTERVAL) or 0.0,
+            settle_timeout=settle_timeout,
         )
     if spec.kind == "sigterm":
-        return SigtermFault(spec.target, container)
+        return SigtermFault(spec.target, container, settle_timeout=settle_timeout)
     raise FaultError(f"{spec.kind} is no lifecycle fault on a container")
 
 

@@ -133,6 +133,24 @@ class SwarmStack(Stack):
         )
         return True
 
+    def _policy(self, service: str) -> dict[str, Any]:
+        try:
+            found = self.client.services.get(f"{self.project.name}_{service}")
+        except docker.errors.NotFound:
+            return {}
+        except DOCKER_ERRORS as exc:
+            raise StackError(f"service {service}: its spec cannot be read: {exc}") from exc
+        return dict(found.attrs.get("Spec", {}).get("TaskTemplate", {}).get("RestartPolicy") or {})
+
+    def restart_condition(self, service: str) -> str:
+        """Swarm's restart condition of the service: any (Swarm's default), on-failure or none."""
+        return str(self._policy(service).get("Condition") or "any")
+
+    def restart_delay(self, service: str) -> float:
+        """Seconds Swarm waits before replacing a failed task (its default: 5 s)."""
+        delay = self._policy(service).get("Delay")
+        return 5.0 if delay is None else int(delay) / 1e9
+
     def _runs(self, service: str) -> bool:
         current = self.current_id(service)
         if current is None:
