@@ -11,7 +11,10 @@ compose service (``container_label``), over the objective's window:
    start). Too few crashes to exhaust the policy: error (the run cannot tell whether it would stop);
 3. the delay between an exit and its restart (``harness_container_last_restart_delay_seconds``) is
    reported. Plain Docker and Compose ignore ``restart_policy.delay`` and ``.window`` (only Swarm honours
-   them): unless ``engine_honours_delay``, the delay is not judged and the verdict says so.
+   them): the delay is judged (at least ``delay`` less ``tolerance`` before every restart) when the
+   service ran as Swarm tasks (``harness_container_restart_delay_honoured`` 1: the Swarm driver) or with
+   ``engine_honours_delay``; otherwise it is not judged and the verdict says so. The window is check 1's
+   ``period``: at most ``max_restarts`` in any such span, which Swarm's ``window`` promises.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ EXITS = "harness_container_exits_total"
 RESTART_DELAY = "harness_container_last_restart_delay_seconds"
 LAST_START = "harness_container_last_start_timestamp_seconds"
 LAST_EXIT = "harness_container_last_exit_timestamp_seconds"
+HONOURED = "harness_container_restart_delay_honoured"
 HINT = "is endpoints.pushgateway set, and does Prometheus scrape the Pushgateway (job harness_events)?"
 IGNORED = (
     "plain Docker and Compose ignore restart_policy.delay and .window (only Swarm honours them): "
@@ -66,6 +70,7 @@ class RestartLimitParams:
             "delay": f"max by ({label}) ({vector(RESTART_DELAY, present, self.selector)})",
             "last_start": f"max by ({label}) ({vector(LAST_START, present, self.selector)})",
             "last_exit": f"max by ({label}) ({vector(LAST_EXIT, present, self.selector)})",
+            "honoured": f"max by ({label}) ({vector(HONOURED, present, self.selector)})",
         }
 
 
@@ -190,8 +195,11 @@ class _Judge:
         shortest = min(delays)
         self.figures.append(Figure(f"restart_delay[{self.service}]", shortest, "s"))
         detail = f"{shortest:.2f} s from an exit to its restart (the policy asks {self.p.delay:g} s)"
-        if not self.p.engine_honours_delay:
+        swarm = any(s.value >= 1 for s in self.data.get("honoured", ()))
+        if not (self.p.engine_honours_delay or swarm):
             return self.check("delay", "skipped", detail)
+        if swarm:
+            detail += " (Swarm tasks: the engine honours the delay)"
         ok = shortest >= self.p.delay - self.p.tolerance
         return self.check("delay", "pass" if ok else "fail", detail)
 

@@ -20,6 +20,12 @@ join them with container metrics and the resource analyzers' ``container_label``
                                                        last exit a signal preceded (SIGTERM to exit 0, or to
                                                        the SIGKILL at the end of the grace period)
     harness_container_stop_timeout_seconds             the grace a stop gives (compose stop_grace_period)
+    harness_container_restart_delay_honoured           1 when the service runs as Swarm tasks, whose
+                                                       orchestrator honours restart_policy.delay and .window
+
+Under Swarm a failed task is not restarted: Swarm starts a new task, a new container whose RestartCount is
+0. There a restart is the start of a task's container (label ``com.docker.swarm.task.id``) of a service
+whose previous container exited since its last start, and its delay runs from that exit.
 
 Every service of the project is declared when the follower starts, so a series at zero means "nothing
 happened", never "nobody looked".
@@ -42,6 +48,7 @@ HEALTH_STATUSES = ("starting", "healthy", "unhealthy")
 COUNTERS = ("starts", "restarts", "exits", "oom_kills", "health_changes")
 DOCKER_STOP_TIMEOUT = 10.0
 """Docker's grace when the container sets none."""
+SWARM_TASK_LABEL = "com.docker.swarm.task.id"
 
 
 @dataclass(slots=True)
@@ -59,6 +66,10 @@ class _Service:
     last_restart_delay: float = 0.0
     last_stop_duration: float = 0.0
     stop_timeout: float = DOCKER_STOP_TIMEOUT
+    swarm: bool = False
+    """Its containers are Swarm tasks: replaced, not restarted."""
+    exited_since_start: float | None = None
+    """Swarm: when a task's container of the service last exited, if no container started since."""
 
 
 @dataclass(slots=True)
@@ -95,6 +106,7 @@ class EventTally:
         with self._lock:
             entry = self._services.setdefault(service, _Service())
             entry.stop_timeout = stop_timeout(attrs)
+            entry.swarm = entry.swarm or SWARM_TASK_LABEL in ((attrs.get("Config") or {}).get("Labels") or {})
             health = (state.get("Health") or {}).get("Status")
             if health in HEALTH_STATUSES:
                 entry.health = health
@@ -126,7 +138,14 @@ class EventTally:
         at: float,
         restart_count: int | None,
     ) -> None:
+        swarm_task = SWARM_TASK_LABEL in attributes
+        entry.swarm = entry.swarm or swarm_task
+        if action == "start" and swarm_task and entry.exited_since_start is not None:
+            # Swarm's replacement of a failed task: the service restarted, in a new container.
+            entry.restarts += 1
+            entry.last_restart_delay = at - entry.exited_since_start
         if action == "start":
+            entry.exited_since_start = None
             entry.starts += 1
             entry.last_start = at
             risen = (restart_count or 0) - container.restart_count
@@ -143,6 +162,8 @@ class EventTally:
             code = str(attributes.get("exitCode", "unknown"))
             entry.exits[code] = entry.exits.get(code, 0) + 1
             entry.last_exit = container.exited_at = at
+            if swarm_task:
+                entry.exited_since_start = at
             if container.signalled_at is not None:
                 entry.last_stop_duration = at - container.signalled_at
         elif action == "oom":
@@ -176,6 +197,7 @@ class EventTally:
                 ("last_restart_delay_seconds", s.last_restart_delay),
                 ("last_stop_duration_seconds", s.last_stop_duration),
                 ("stop_timeout_seconds", s.stop_timeout),
+                ("restart_delay_honoured", float(s.swarm)),
             ):
                 families[gauge].add_metric(key, value)
         yield from families.values()
@@ -200,6 +222,7 @@ _HELP = {
     "last_restart_delay_seconds": "Seconds from an exit to the policy restart that followed it (last one)",
     "last_stop_duration_seconds": "Seconds from the first stop signal to the exit (last signalled exit)",
     "stop_timeout_seconds": "Seconds a stop grants before SIGKILL (compose stop_grace_period)",
+    "restart_delay_honoured": "1 when the service runs as Swarm tasks (restart_policy delay and window honoured)",
 }
 
 
