@@ -25,7 +25,9 @@ join them with container metrics and the resource analyzers' ``container_label``
 
 Under Swarm a failed task is not restarted: Swarm starts a new task, a new container whose RestartCount is
 0. There a restart is the start of a task's container (label ``com.docker.swarm.task.id``) of a service
-whose previous container exited since its last start, and its delay runs from that exit.
+whose previous container exited since its last start, and its delay runs from that exit. A task the
+harness forced to bring the service back (``docker service update --force``, label ``harness.revived``
+with a new value) is a start, not a restart, as a ``docker start`` under Compose.
 
 Every service of the project is declared when the follower starts, so a series at zero means "nothing
 happened", never "nobody looked".
@@ -49,6 +51,8 @@ COUNTERS = ("starts", "restarts", "exits", "oom_kills", "health_changes")
 DOCKER_STOP_TIMEOUT = 10.0
 """Docker's grace when the container sets none."""
 SWARM_TASK_LABEL = "com.docker.swarm.task.id"
+REVIVED_LABEL = "harness.revived"
+"""Swarm: the task was forced by the harness reviving the service (a value per revival), not restarted."""
 
 
 @dataclass(slots=True)
@@ -70,6 +74,8 @@ class _Service:
     """Its containers are Swarm tasks: replaced, not restarted."""
     exited_since_start: float | None = None
     """Swarm: when a task's container of the service last exited, if no container started since."""
+    revived: str = ""
+    """Swarm: the last revival label seen on a start."""
 
 
 @dataclass(slots=True)
@@ -140,7 +146,11 @@ class EventTally:
     ) -> None:
         swarm_task = SWARM_TASK_LABEL in attributes
         entry.swarm = entry.swarm or swarm_task
-        if action == "start" and swarm_task and entry.exited_since_start is not None:
+        revival = str(attributes.get(REVIVED_LABEL, ""))
+        by_hand = revival != entry.revived  # the first task of a revival: started by the harness
+        if action == "start" and swarm_task:
+            entry.revived = revival
+        if action == "start" and swarm_task and entry.exited_since_start is not None and not by_hand:
             # Swarm's replacement of a failed task: the service restarted, in a new container.
             entry.restarts += 1
             entry.last_restart_delay = at - entry.exited_since_start

@@ -42,6 +42,8 @@ from harness.swarm.mode import SwarmMode, marker_path
 from harness.swarm.stackfile import StackFile, stack_file
 
 STACK_FILE = "swarm-stack.yml"
+REVIVED_LABEL = "harness.revived"
+"""On the containers of a task the harness forced (``revive``): harness.events.tally counts no restart."""
 POLL_S = 0.5
 
 
@@ -123,7 +125,14 @@ class SwarmStack(Stack):
         if self._runs(service):
             return False
         if not self._tasks(service):
-            self.cli("service", "update", "--force", "--detach", f"{self.project.name}_{service}", timeout=60)
+            # A new task by hand, not a restart by the policy: its container says so (the event tally
+            # counts it as a start, as Compose's `docker start`), with a value of its own so the tasks
+            # Swarm itself starts later are restarts again.
+            label = f"{REVIVED_LABEL}={time.time():.3f}"
+            name = f"{self.project.name}_{service}"
+            self.cli(
+                "service", "update", "--force", "--detach", "--container-label-add", label, name, timeout=60
+            )
         wait_until(
             lambda: self._runs(service),
             timeout=timeout,

@@ -8,7 +8,7 @@ import pytest
 from test_events_follower import T, value
 
 from harness.events.fake import container_attrs, event
-from harness.events.tally import SWARM_TASK_LABEL, EventTally
+from harness.events.tally import REVIVED_LABEL, SWARM_TASK_LABEL, EventTally
 
 
 def task(action: str, cid: str, at: float, **attributes: str) -> dict[str, object]:
@@ -45,3 +45,16 @@ def test_compose_containers_are_unchanged_and_say_the_delay_is_not_honoured() ->
     tally.observe(event("start", "b", "web", T + 1), restart_count=0)  # a new container by hand: no restart
     assert value(tally, "harness_container_restarts_total", "web") == 0
     assert value(tally, "harness_container_restart_delay_honoured", "web") == 0
+
+
+def test_a_task_the_harness_forced_is_a_start_and_swarms_next_ones_restarts_again() -> None:
+    tally = EventTally("p")
+    tally.observe(task("start", "a", T), restart_count=0)
+    tally.observe(task("die", "a", T + 2, exitCode="137"))
+    tally.observe(task("start", "b", T + 40, **{REVIVED_LABEL: "1800000040.000"}), restart_count=0)
+    assert value(tally, "harness_container_restarts_total", "web") == 0
+    assert value(tally, "harness_container_starts_total", "web") == 2
+    tally.observe(task("die", "b", T + 42, exitCode="137"))
+    tally.observe(task("start", "c", T + 72, **{REVIVED_LABEL: "1800000040.000"}), restart_count=0)
+    assert value(tally, "harness_container_restarts_total", "web") == 1  # Swarm's own, same label value
+    assert value(tally, "harness_container_last_restart_delay_seconds", "web") == pytest.approx(30)
