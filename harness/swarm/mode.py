@@ -1,7 +1,7 @@
 """Swarm mode on the engine, left as found: initialised only when none exists, left only if we did.
 
-``docker swarm init --advertise-addr 127.0.0.1`` makes a single-node Swarm that advertises nothing beyond
-the host. Before it, a marker is written (``state_dir("_swarm")/initialised.json``): a run killed before its
+``docker swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377`` makes a single-node Swarm
+whose manager listens and advertises on loopback only. Before it, a marker is written (``state_dir("_swarm")/initialised.json``): a run killed before its
 teardown leaves the marker, and ``harness clean`` or the next run finds it and knows the Swarm is the
 harness's own, to leave. A Swarm that was there before (no marker) is never left: only our stack is removed
 from it.
@@ -20,6 +20,8 @@ from harness.state import state_dir
 from harness.swarm.cli import DockerCli, docker_cli
 
 ADVERTISE_ADDR = "127.0.0.1"
+LISTEN_ADDR = "127.0.0.1:2377"
+"""The manager's API on loopback: by default ``swarm init`` listens on 0.0.0.0:2377, every interface."""
 MARKER_NAME = "initialised.json"
 
 
@@ -53,7 +55,9 @@ class SwarmMode:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"pid": os.getpid(), "since": time.time()}) + "\n")
         self.owned = True
-        self.docker("swarm", "init", "--advertise-addr", ADVERTISE_ADDR, timeout=60)
+        self.docker(
+            "swarm", "init", "--advertise-addr", ADVERTISE_ADDR, "--listen-addr", LISTEN_ADDR, timeout=60
+        )
         return True
 
     def release(self) -> str | None:

@@ -39,7 +39,14 @@ def mode(tmp_path: Path, state: str) -> tuple[SwarmMode, FakeDocker]:
 def test_absent_swarm_is_initialised_on_loopback_journalled_first_and_left(tmp_path: Path) -> None:
     swarm, docker = mode(tmp_path, "inactive")
     assert swarm.ensure() is True
-    assert ("swarm", "init", "--advertise-addr", "127.0.0.1") in docker.calls
+    assert (
+        "swarm",
+        "init",
+        "--advertise-addr",
+        "127.0.0.1",
+        "--listen-addr",
+        "127.0.0.1:2377",
+    ) in docker.calls
     assert docker.marker_at_init is True  # a crash right after init still leaves the marker
     assert swarm.release() is not None
     assert docker.state == "inactive"
