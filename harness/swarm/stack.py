@@ -39,6 +39,7 @@ from harness.state import state_dir
 from harness.swarm.bridge import DOCKER_ERRORS, Bridges
 from harness.swarm.cli import DockerCli, docker_cli
 from harness.swarm.mode import SwarmMode, marker_path
+from harness.swarm.pinning import Pinner
 from harness.swarm.stackfile import StackFile, stack_file
 
 STACK_FILE = "swarm-stack.yml"
@@ -64,6 +65,7 @@ class SwarmStack(Stack):
         self.mode = mode or SwarmMode(cli)
         self.bridges = bridges or Bridges(self.client, project.name)
         self._file: StackFile = stack_file(model, project.name, ())
+        self.pinner = Pinner(self.client, project.name, lambda: self._file.cpusets, say=_say)
 
     @classmethod
     def from_files(
@@ -109,11 +111,14 @@ class SwarmStack(Stack):
         return found[0]
 
     def health(self, service: str) -> str:
-        """As Stack.health; ``pending`` while Swarm has a task to run and it has no container yet, and the
-        newest exited container is not final while Swarm still wants a task running (a restart's delay)."""
+        """As Stack.health; ``pending`` while Swarm has a task to run and it has no container yet, and an
+        exited container is not final while Swarm still wants a task running (it is replacing it)."""
         if not self.containers(service) or (self._tasks(service) and self.current_id(service) is None):
             return "pending"
-        return super().health(service)
+        status = super().health(service)
+        if status in ("exited", "dead") and self._tasks(service):
+            return "replacing"
+        return status
 
     def wait_healthy(self, services: tuple[str, ...], timeout: float) -> None:
         super().wait_healthy(services, timeout)
@@ -192,6 +197,7 @@ class SwarmStack(Stack):
     ) -> list[PhaseTiming]:
         owned = self.mode.ensure()
         _say("Swarm initialised by the harness" if owned else "deploying on the Swarm that was there")
+        self.pinner.start()
         timings = []
         deployed: list[str] = []
         for phase, services in self.project.phases():
@@ -220,6 +226,7 @@ class SwarmStack(Stack):
 
     def down(self, keep_volumes: bool = False, timeout: float = 30) -> Leftovers:
         """Bridges, the stack, its volumes; then the Swarm left if the harness initialised it."""
+        self.pinner.stop()
         self.bridges.remove()
         if self.mode.state() == "active":
             self.cli("stack", "rm", self.project.name, timeout=timeout * 4 + 60)
