@@ -52,11 +52,17 @@ class Bridges:
         self.project = project
         self.build = build
 
+    def prepare(self) -> None:
+        """Build the bridges' image if its inputs changed (as the stack's images are, before the deploy)."""
+        if self.build:
+            build_images([IMAGE])
+            self.build = False
+
     def start(self, ports: Iterable[Published], networks: Mapping[str, Sequence[str]]) -> list[str]:
         """One bridge per port, each joined to the first stack network of its service; their names."""
         ports = list(ports)
-        if ports and self.build:
-            build_images([IMAGE])
+        if ports:
+            self.prepare()
         started = []
         for port in ports:
             name = bridge_name(self.project, port)

@@ -197,6 +197,9 @@ class SwarmStack(Stack):
     ) -> list[PhaseTiming]:
         owned = self.mode.ensure()
         _say("Swarm initialised by the harness" if owned else "deploying on the Swarm that was there")
+        # The bridges' image before anything is deployed: not built in the middle of a phase's health wait.
+        if stack_file(self.model, self.project.name, [s.name for s in self.project.services]).published:
+            self.bridges.prepare()
         self.pinner.start()
         timings = []
         deployed: list[str] = []
