@@ -200,6 +200,7 @@ class SwarmStack(Stack):
         # The bridges' image before anything is deployed: not built in the middle of a phase's health wait.
         if stack_file(self.model, self.project.name, [s.name for s in self.project.services]).published:
             self.bridges.prepare()
+        self.bridges.remove()  # a killed run's would hold the names and the loopback ports
         self.pinner.start()
         timings = []
         deployed: list[str] = []
