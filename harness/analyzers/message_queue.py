@@ -66,6 +66,8 @@ class MessageQueueParams:
     wait_metric: str = "agent_queue_wait_seconds"
     overtaken_metric: str = "agent_queue_overtaken_total"
     priority_label: str = "priority"
+    reason_label: str = "reason"
+    """The label of ``rejected_metric`` saying why (reported, not judged)."""
     high: str = "high"
     low: str = "low"
     depth_metric: str = "rabbitmq_queue_messages"
@@ -104,7 +106,7 @@ class MessageQueueParams:
         return {
             "published": total(self.published_metric),
             "consumed": total(self.consumed_metric),
-            "rejected": total(self.rejected_metric),
+            "rejected": f"sum by ({self.reason_label}) ({vector(self.rejected_metric, self.selector)})",
             "overtaken": total(self.overtaken_metric),
             "waits": by_class + f"({vector(self.wait_metric + '_count', self.selector)})",
             "wait_seconds": by_class + f"({vector(self.wait_metric + '_sum', self.selector)})",
@@ -228,7 +230,8 @@ class _Judge:
 
     def _dead_letter(self) -> Check:
         p, name = self.p, "dead-letter"
-        rejected = self.grew(_one(self.answers["rejected"]))
+        reasons = {k: self.grew(s) or 0.0 for k, s in _by(self.answers["rejected"], p.reason_label).items()}
+        rejected = sum(reasons.values())
         if not rejected:
             return Check(
                 name,
@@ -253,8 +256,9 @@ class _Judge:
         )
         if grown is not None:
             self.figures.append(Figure("dead_letter_queue_growth", grown))
+        why = ", ".join(f"{k or '?'} {v:.0f}" for k, v in sorted(reasons.items()) if v)
         said = (
-            f"the consumers rejected {rejected:.0f}, the broker dead-lettered {kept['rejected']:.0f} rejected "
+            f"the consumers rejected {rejected:.0f} ({why}), the broker dead-lettered {kept['rejected']:.0f} rejected "
             f"and {kept['expired']:.0f} expired"
         )
         if dropped["rejected"] or dropped["expired"]:

@@ -71,7 +71,7 @@ class Broker:
             elif self.newest_high - m.published > 0.5:
                 self.add("overtaken")
             if m.kind == "poison":
-                self.add("rejected")
+                self.add("rejected/poison")
                 self.add(f"rejected_{'at_most_once' if self.dead_letter else 'disabled'}")
                 self.add("dead_depth", 1.0 if self.dead_letter else 0.0)
                 continue
@@ -117,7 +117,7 @@ def simulate(
                 put(f"dead_{reason}/{strategy}", []).append((now, c(f"{reason}_{strategy}", 0.0)))
         if paused:
             continue  # a frozen container is not scraped
-        for name in ("consumed", "rejected", "overtaken"):
+        for name in ("consumed", "rejected/poison", "overtaken"):
             put(name, []).append((now, c(name, 0.0)))
         for klass in ("high", "low"):
             put(f"waits/{klass}", []).append((now, c(f"waits_{klass}", 0.0)))
@@ -131,6 +131,8 @@ def simulate(
             fake.put(QUERIES["wait_buckets"], {"priority": label, "le": "5.0"}, samples)
         elif base in ("waits", "wait_seconds"):
             fake.put(QUERIES[base], {"priority": label}, samples)
+        elif base == "rejected":
+            fake.put(QUERIES[base], {"reason": label}, samples)
         else:
             fake.put(QUERIES[base], {}, samples)
 
@@ -166,6 +168,10 @@ def test_a_priority_queue_with_a_dead_letter_exchange_passes() -> None:
     assert measured["dead_lettered[expired]"] >= 5 and measured["rejected"] >= 10
     assert measured["unaccounted"] == pytest.approx(0)
     assert "grew by" in details(finding)
+    assert (
+        "the consumers rejected 16 (poison 16), the broker dead-lettered 16 rejected and 7 expired"
+        in details(finding)
+    )
 
 
 def test_a_fifo_queue_fails_priority_only() -> None:
