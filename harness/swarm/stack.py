@@ -65,7 +65,7 @@ class SwarmStack(Stack):
         self.mode = mode or SwarmMode(cli)
         self.bridges = bridges or Bridges(self.client, project.name)
         self._file: StackFile = stack_file(model, project.name, ())
-        self.pinner = Pinner(self.client, project.name, lambda: self._file.cpusets, say=_say)
+        self.pinner = Pinner(self.client, project.name, lambda: self._file.updates, say=_say)
 
     @classmethod
     def from_files(
@@ -176,19 +176,18 @@ class SwarmStack(Stack):
         return bool(state.get("Running")) and not state.get("Paused")
 
     def pin(self, services: Sequence[str]) -> None:
-        """Give each service's current container the cpuset its compose definition asks for."""
+        """Give each service's current container what Swarm cannot: its compose cpuset and memory
+        reservation (harness/swarm/pinning.py)."""
         for service in services:
-            cpuset = self._file.cpusets.get(service)
-            if cpuset is None:
+            options = self._file.updates.get(service)
+            if not options:
                 continue
             try:
-                container = self.container(service)
-                if container.attrs.get("HostConfig", {}).get("CpusetCpus") != cpuset:
-                    container.update(cpuset_cpus=cpuset)
+                self.container(service).update(**options)
             except docker.errors.NotFound:
-                continue  # replaced meanwhile: its successor is pinned at the next gate
+                continue  # replaced meanwhile: the pinner updates its successor
             except DOCKER_ERRORS as exc:
-                raise StackError(f"service {service}: cpuset {cpuset} cannot be applied: {exc}") from exc
+                raise StackError(f"service {service}: {options} cannot be applied: {exc}") from exc
 
     # ---------------------------------------------------------------- up and down
 

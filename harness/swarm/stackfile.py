@@ -28,10 +28,11 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.errors import InputError
+from harness.lint.units import parse_bytes
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"
@@ -60,6 +61,18 @@ class StackFile:
     """Service -> the cpuset its compose definition asks for."""
     networks: Mapping[str, tuple[str, ...]]
     """Service -> its networks, as named in the compose file (the stack prefixes them)."""
+    reservations: Mapping[str, int] = field(default_factory=dict)
+    """Service -> its memory reservation in bytes (Swarm schedules by it but sets no soft limit)."""
+
+    @property
+    def updates(self) -> dict[str, dict[str, Any]]:
+        """Service -> the ``Container.update`` options that give a task what Swarm cannot."""
+        found: dict[str, dict[str, Any]] = {}
+        for service, cpuset in self.cpusets.items():
+            found.setdefault(service, {})["cpuset_cpus"] = cpuset
+        for service, size in self.reservations.items():
+            found.setdefault(service, {})["mem_reservation"] = size
+        return found
 
 
 def restart_policy(restart: str) -> dict[str, Any]:
@@ -114,12 +127,18 @@ def stack_file(model: Mapping[str, Any], project: str, services: Iterable[str]) 
     out_services: dict[str, Any] = {}
     published: list[Published] = []
     cpusets: dict[str, str] = {}
+    reservations: dict[str, int] = {}
     networks: dict[str, tuple[str, ...]] = {}
     for name, original in all_services.items():
         spec = copy.deepcopy(dict(original))
         networks[name] = _networks(spec)
         if spec.get("cpuset") is not None:
             cpusets[name] = str(spec["cpuset"])
+        reserved = (((spec.get("deploy") or {}).get("resources") or {}).get("reservations") or {}).get(
+            "memory"
+        )
+        if reserved is not None:
+            reservations[name] = parse_bytes(str(reserved))
         published += [parse_port(name, p) for p in spec.pop("ports", None) or ()]
         if name not in chosen:
             continue
@@ -158,7 +177,9 @@ def stack_file(model: Mapping[str, Any], project: str, services: Iterable[str]) 
                 }
                 for name, spec in entries.items()
             }
-    return StackFile(document, tuple(p for p in published if p.service in chosen), cpusets, networks)
+    return StackFile(
+        document, tuple(p for p in published if p.service in chosen), cpusets, networks, reservations
+    )
 
 
 def _group_add(service: str, spec: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""The cpuset pinner: each new task's container of a service with a compose cpuset gets it at its start."""
+"""The pinner: each new task's container gets what Swarm cannot set (cpuset, memory reservation) as soon as
+Swarm creates it, before it starts."""
 
 from __future__ import annotations
 
@@ -42,18 +43,20 @@ class FakeClient:
         return self.found[key]
 
 
-def start(cid: str, service: str) -> dict[str, Any]:
-    return {"Action": "start", "Actor": {"ID": cid, "Attributes": {"com.docker.compose.service": service}}}
+def start(cid: str, service: str, action: str = "create") -> dict[str, Any]:
+    return {"Action": action, "Actor": {"ID": cid, "Attributes": {"com.docker.compose.service": service}}}
 
 
 def test_new_task_containers_get_their_services_cpuset() -> None:
     containers = {"a": FakeContainer(), "b": FakeContainer(), "c": FakeContainer(gone=True)}
     client = FakeClient([start("a", "redis"), start("b", "gateway"), start("c", "redis")], containers)
-    pinner = Pinner(client, "refstack", lambda: {"redis": "0"})
+    settings = {"redis": {"cpuset_cpus": "0", "mem_reservation": 100663296}}
+    pinner = Pinner(client, "refstack", lambda: settings)
     pinner.start()
     pinner.stop()
     assert client.filters["label"] == "com.docker.compose.project=refstack"
-    assert containers["a"].updates == [{"cpuset_cpus": "0"}]
-    assert containers["b"].updates == []  # no cpuset in its compose definition
-    assert pinner.pinned == [("redis", "0")]  # the one gone before it was pinned is skipped
+    assert client.filters["event"] == ["create", "start"]
+    assert containers["a"].updates == [{"cpuset_cpus": "0", "mem_reservation": 100663296}]
+    assert containers["b"].updates == []  # nothing Swarm misses in its compose definition
+    assert pinner.pinned == [("redis", "create")]  # the one gone before it was updated is skipped
     assert client.stream.closed

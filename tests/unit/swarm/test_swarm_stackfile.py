@@ -98,6 +98,8 @@ def test_volumes_secrets_labelled_and_cpusets_and_networks_kept_aside() -> None:
     assert made.document["volumes"] == {"data": {"labels": {PROJECT_LABEL: "p"}}}
     assert made.document["secrets"]["pw"] == {"file": "/s/pw", "labels": {PROJECT_LABEL: "p"}}
     assert made.cpusets == {"redis": "0"}
+    assert made.reservations == {"redis": 96 * 2**20}
+    assert made.updates == {"redis": {"cpuset_cpus": "0", "mem_reservation": 96 * 2**20}}
     assert made.networks["gateway"] == ("infrastructure", "edge")
     assert made.networks["exporter"] == ("default",)
 
