@@ -15,7 +15,9 @@ was read is judged):
    stack is no call (HAProxy's placeholder when it answered itself). Fewer than ``min_traces`` ids at the entry: ``error``.
 
 The callee writes its line before its caller does, so the logs are read from ``lead`` seconds before the
-window: a request the entry logged early in the window has its downstream lines too.
+window: a request the entry logged early in the window has its downstream lines too. They are read to
+``trail`` seconds after it as well: a callee that logs as it answers can write its line a moment after its
+caller's, and a request the entry logged at the window's very end would otherwise lose its id.
 
 No log source (a re-judge from run.json after the containers are gone) or no container left for a
 service: ``error``, never ``pass``.
@@ -59,6 +61,7 @@ class StructuredLogsParams:
     """The ids the load sends (32 hex digits); ids the gateway made up for other requests do not match."""
     min_traces: int = 20
     lead: Seconds = 35.0
+    trail: Seconds = 5.0
     max_lines: int = 50_000
     """Per container."""
     max_bytes: int = 16 * 1024 * 1024
@@ -71,6 +74,8 @@ class StructuredLogsParams:
             raise ValueError("min_traces: must be at least 1")
         if self.lead < 0:
             raise ValueError("lead: must not be negative")
+        if self.trail < 0:
+            raise ValueError("trail: must not be negative")
         if self.max_lines < 1 or self.max_bytes < 1:
             raise ValueError("max_lines: max_lines and max_bytes must be at least 1")
         try:
@@ -99,7 +104,7 @@ class _Read:
         return self.logs.containers > 0 and not self.logs.capped
 
     def in_window(self, window: Window) -> list[tuple[float, str, Entry | None]]:
-        return [e for e in self.entries if e[0] >= window.start]
+        return [e for e in self.entries if window.start <= e[0] <= window.end]
 
 
 def run(context: AnalysisContext, params: StructuredLogsParams) -> Finding:
@@ -113,7 +118,8 @@ def run(context: AnalysisContext, params: StructuredLogsParams) -> Finding:
         return Finding("error", None, threshold, reason, evidence)
     window = context.window
     limit = LogLimit(params.max_lines, params.max_bytes)
-    read = {s: _parse(context.logs.read(s, window.start - params.lead, window.end, limit)) for s in services}
+    since, until = window.start - params.lead, window.end + params.trail
+    read = {s: _parse(context.logs.read(s, since, until, limit)) for s in services}
     checks = [_format(r, window, params) for r in read.values()]
     checks.append(_propagation(read, context.graph.keys(), window, params))
     figures = [Figure(f"lines[{s}]", len(r.in_window(window))) for s, r in read.items()]

@@ -134,7 +134,7 @@ def test_the_console_scripts_run_from_a_folder_with_only_the_users_files(
     )
     # Without the reference stack's build contexts the images' users are unknown (rule 9.3 errors): exit 1.
     assert lint.returncode in (0, 1), lint.stderr
-    assert "12 services: " in lint.stdout and "Traceback" not in lint.stderr
+    assert "14 services: " in lint.stdout and "Traceback" not in lint.stderr
 
     proxy = installed.run(installed.script("faultproxy"), "-h", cwd=user_folder)
     # Toxiproxy's own usage text (the proxy mirrors its command line), on stderr.

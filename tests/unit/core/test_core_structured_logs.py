@@ -91,7 +91,7 @@ def test_json_lines_whose_trace_ids_reach_every_service_called_pass() -> None:
         "10 calls of 5 traced requests: each id in the logs of the service called",
     )
     window = context(FakeMetricsSource()).window
-    assert {a[:3] for a in fake.asked} == {(s, window.start - 35.0, window.end) for s in SERVICES}
+    assert {a[:3] for a in fake.asked} == {(s, window.start - 35.0, window.end + 5.0) for s in SERVICES}
     assert ANALYZERS["structured_logs"].run is structured_logs
 
 
@@ -121,6 +121,25 @@ def test_a_line_without_a_field_of_the_rule_fails() -> None:
 def test_only_lines_in_the_window_are_judged_for_their_format() -> None:
     logs = traced(range(5))
     logs["gateway"].append(LogLine(IN_WINDOW - 20, "a plain start-up line before the window"))
+    assert judge(FakeLogs(logs)).status == "pass"
+
+
+def test_a_callee_line_written_just_after_the_window_still_carries_the_id_of_a_request_logged_at_its_end() -> (
+    None
+):
+    # Seen on the stack: 1 of 1,218 calls "lost" at the baseline's end, the callee logging as it answered, a
+    # moment after the gateway's line. The logs are read `trail` seconds past the window for that.
+    logs = traced(range(5))
+    end = T0 + 90
+    logs["gateway"].append(line("gateway", at=end - 0.001, trace_id=trace(99), upstream="agent-summarizer"))
+    logs["agent-summarizer"].append(line("agent-summarizer", at=end + 0.002, trace_id=trace(99)))
+    assert check(judge(FakeLogs(logs)), "trace propagation")[0] == "pass"
+    assert (
+        check(judge(FakeLogs(logs), StructuredLogsParams(min_traces=3, trail=0)), "trace propagation")[0]
+        == "fail"
+    )
+    # a line past the window is not judged for its format
+    logs["agent-summarizer"].append(LogLine(end + 1, "a plain line after the window"))
     assert judge(FakeLogs(logs)).status == "pass"
 
 
@@ -206,7 +225,14 @@ def test_the_services_default_to_the_stack_but_the_excluded_ones() -> None:
 
 
 def test_parameters_that_cannot_judge_are_refused() -> None:
-    for bad in ({"min_traces": 0}, {"fields": ()}, {"trace_pattern": "("}, {"max_bytes": 0}, {"lead": -1.0}):
+    for bad in (
+        {"min_traces": 0},
+        {"fields": ()},
+        {"trace_pattern": "("},
+        {"max_bytes": 0},
+        {"lead": -1.0},
+        {"trail": -1.0},
+    ):
         with pytest.raises(ValueError):
             StructuredLogsParams(**bad)  # type: ignore[arg-type]
 
