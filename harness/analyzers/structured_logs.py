@@ -16,8 +16,9 @@ was read is judged):
 
 The callee writes its line before its caller does, so the logs are read from ``lead`` seconds before the
 window: a request the entry logged early in the window has its downstream lines too. They are read to
-``trail`` seconds after it as well: a callee that logs as it answers can write its line a moment after its
-caller's, and a request the entry logged at the window's very end would otherwise lose its id.
+``trail`` seconds after it as well: the engine stamps each container's lines as it reads them, so a callee's
+line can carry a time a moment after its caller's, and a request the entry logged at the window's very end
+would otherwise lose its id.
 
 No log source (a re-judge from run.json after the containers are gone) or no container left for a
 service: ``error``, never ``pass``.

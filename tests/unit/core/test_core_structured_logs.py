@@ -127,8 +127,8 @@ def test_only_lines_in_the_window_are_judged_for_their_format() -> None:
 def test_a_callee_line_written_just_after_the_window_still_carries_the_id_of_a_request_logged_at_its_end() -> (
     None
 ):
-    # Seen on the stack: 1 of 1,218 calls "lost" at the baseline's end, the callee logging as it answered, a
-    # moment after the gateway's line. The logs are read `trail` seconds past the window for that.
+    # Seen on the stack: 1 of 1,218 calls "lost" at the baseline's end. The engine stamps each container's lines
+    # as it reads them, so the callee's can come a moment after the gateway's: the logs are read `trail` past it.
     logs = traced(range(5))
     end = T0 + 90
     logs["gateway"].append(line("gateway", at=end - 0.001, trace_id=trace(99), upstream="agent-summarizer"))
