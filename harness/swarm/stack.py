@@ -43,6 +43,8 @@ from harness.swarm.pinning import Pinner
 from harness.swarm.stackfile import StackFile, stack_file
 
 STACK_FILE = "swarm-stack.yml"
+WANTED = ("ready", "running")
+"""Desired states of a task Swarm means to run: ``ready`` while a restart waits out its delay."""
 REVIVED_LABEL = "harness.revived"
 """On the containers of a task the harness forced (``revive``): harness.events.tally counts no restart."""
 POLL_S = 0.5
@@ -80,10 +82,13 @@ class SwarmStack(Stack):
     # ---------------------------------------------------------------- the service's current container
 
     def _tasks(self, service: str) -> list[dict[str, Any]]:
-        """The service's tasks Swarm wants running, newest first (none: it gave up, or it is not deployed)."""
+        """The service's tasks Swarm wants running, newest first (none: it gave up, or it is not deployed).
+        A replacement waiting out the policy's delay is desired ``ready``, not yet ``running``: it counts
+        (measured: reviving a service during that delay forced a task by hand and hid restart-always's
+        fourth restart)."""
         try:
             found = self.client.services.get(f"{self.project.name}_{service}")
-            tasks = found.tasks(filters={"desired-state": "running"})
+            tasks = [t for t in found.tasks() if t.get("DesiredState") in WANTED]
         except docker.errors.NotFound:
             return []
         except DOCKER_ERRORS as exc:

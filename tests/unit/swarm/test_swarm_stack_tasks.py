@@ -1,0 +1,51 @@
+"""SwarmStack's view of a service's tasks: a replacement waiting out the restart delay (desired ``ready``)
+is one Swarm means to run, so a revert waits for it instead of forcing a task by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.compose import Project
+from harness.swarm.stack import SwarmStack
+
+
+class FakeService:
+    def __init__(self, tasks: list[dict[str, Any]]) -> None:
+        self._tasks = tasks
+
+    def tasks(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return self._tasks
+
+
+class FakeClient:
+    def __init__(self, tasks: list[dict[str, Any]]) -> None:
+        self.services = self
+        self.service = FakeService(tasks)
+
+    def get(self, name: str) -> FakeService:
+        assert name == "p_web"
+        return self.service
+
+
+def stack(tasks: list[dict[str, Any]]) -> SwarmStack:
+    return SwarmStack(None, Project("p", (), ()), {}, client=FakeClient(tasks), cli=lambda *a, **k: "")  # type: ignore[arg-type]
+
+
+def task(desired: str, created: str, container: str | None = None) -> dict[str, Any]:
+    status = {"ContainerStatus": {"ContainerID": container}} if container else {}
+    return {"DesiredState": desired, "CreatedAt": created, "Status": status}
+
+
+def test_a_restart_waiting_out_its_delay_is_wanted_and_has_no_container_yet() -> None:
+    found = stack([task("shutdown", "2026-01-01T00:00:01Z", "old"), task("ready", "2026-01-01T00:00:03Z")])
+    assert [t["DesiredState"] for t in found._tasks("web")] == ["ready"]
+    assert found.current_id("web") is None
+
+
+def test_the_newest_running_task_is_the_current_one_and_none_when_swarm_gave_up() -> None:
+    running = stack(
+        [task("running", "2026-01-01T00:00:01Z", "a"), task("running", "2026-01-01T00:00:05Z", "b")]
+    )
+    assert running.current_id("web") == "b"
+    gave_up = stack([task("shutdown", "2026-01-01T00:00:01Z", "a")])
+    assert gave_up._tasks("web") == [] and gave_up.current_id("web") is None
