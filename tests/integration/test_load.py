@@ -33,6 +33,7 @@ NAMES = {
     "orchestrator async",
     "orchestrator health",
     "summarizer health",
+    "search task",
     "indexer health",
 }
 LOCUST = (sys.executable, "-m", "locust")
@@ -45,7 +46,7 @@ STUB = textwrap.dedent(
     """
     import http.server, json, re, sys, threading
     seen = {"requests": 0, "without_trace": 0, "unknown": 0}
-    ROUTE = re.compile(r"^/api/(orchestrator|summarizer|indexer)/(task|task/async|health)$")
+    ROUTE = re.compile(r"^/api/(orchestrator|summarizer|indexer|search)/(task|task/async|health)$")
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         def answer(self, code, body):

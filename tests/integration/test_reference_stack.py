@@ -30,7 +30,7 @@ RULE_7_1_METRICS = (
     "agent_tasks_completed_total",
     "agent_tasks_failed_total",
 )
-AGENTS = ("agent-orchestrator", "agent-summarizer", "agent-indexer")
+AGENTS = ("agent-orchestrator", "agent-summarizer", "agent-indexer", "agent-search-1", "agent-search-2")
 
 
 def _unix(docker_time: str) -> float:
@@ -120,7 +120,7 @@ def test_prometheus_reports_every_target_up(reference_stack: tuple[Stack, list[P
         time.sleep(1)
     jobs = sorted(t["labels"]["job"] for t in targets)
     assert jobs == sorted(
-        ["agents"] * 3
+        ["agents"] * len(AGENTS)
         + ["containers", "faultproxy", "gateway", "ollama", "prometheus", "pushgateway", "rabbitmq"]
     )
     assert down == []
