@@ -219,6 +219,33 @@ def _first(samples: tuple[Sample, ...], window: Window, up: bool) -> Sample | No
     return next((s for s in _inside(samples, window) if (s.value >= 1) == up), None)
 
 
+def _sent_after(
+    name: str,
+    window: Window,
+    allowance: Seconds,
+    allowance_name: str,
+    when_: str,
+    target: str,
+    others: list[str],
+    requests: PerServer,
+    p: LoadBalancingParams,
+) -> tuple[float, float] | Check:
+    """Requests sent to the target and to the others from ``allowance`` into ``window`` to its end, or the
+    ``error`` check saying why they cannot be counted (the window too short, or no series)."""
+    span = Window(window.name, min(window.start + allowance, window.end), window.end)
+    if span.empty:
+        return Check(
+            name,
+            "error",
+            f"the {window.name} window is shorter than the {allowance_name} allowance ({allowance:g} s)",
+        )
+    to_target = _sent(requests, [target], span.start, span.end)
+    to_others = _sent(requests, others, span.start, span.end)
+    if to_target is None or to_others is None:
+        return Check(name, "error", f"no {p.requests_metric} for backend {p.backend} {when_}")
+    return to_target, to_others
+
+
 def _avoided(
     target: str,
     others: list[str],
@@ -229,15 +256,12 @@ def _avoided(
     figures: list[Figure],
 ) -> Check:
     name = "health routing (fault)"
-    span = Window("fault", min(fault.start + p.detection, fault.end), fault.end)
-    if span.empty:
-        return Check(
-            name, "error", f"the fault window is shorter than the detection allowance ({p.detection:g} s)"
-        )
-    routed = _sent(requests, [target], span.start, span.end)
-    elsewhere = _sent(requests, others, span.start, span.end)
-    if routed is None or elsewhere is None:
-        return Check(name, "error", f"no {p.requests_metric} for backend {p.backend} during the fault")
+    counts = _sent_after(
+        name, fault, p.detection, "detection", "during the fault", target, others, requests, p
+    )
+    if isinstance(counts, Check):
+        return counts
+    routed, elsewhere = counts
     down = _first(up, fault, up=False)
     figures += [Figure(f"routed_while_unhealthy[{target}]", routed), Figure("routed_elsewhere", elsewhere)]
     if down is not None:
@@ -280,15 +304,12 @@ def _returned(
     figures: list[Figure],
 ) -> Check:
     name = "health routing (recovery)"
-    span = Window("recovery", min(recovery.start + p.return_within, recovery.end), recovery.end)
-    if span.empty:
-        return Check(
-            name, "error", f"the recovery window is shorter than the return allowance ({p.return_within:g} s)"
-        )
-    back = _sent(requests, [target], span.start, span.end)
-    elsewhere = _sent(requests, others, span.start, span.end)
-    if back is None or elsewhere is None:
-        return Check(name, "error", f"no {p.requests_metric} for backend {p.backend} after the fault")
+    counts = _sent_after(
+        name, recovery, p.return_within, "return", "after the fault", target, others, requests, p
+    )
+    if isinstance(counts, Check):
+        return counts
+    back, elsewhere = counts
     marked_up = _first(up, recovery, up=True)
     if marked_up is not None:
         figures.append(Figure(f"marked_up_after[{target}]", marked_up.t - recovery.start, "s"))

@@ -4,9 +4,10 @@
   one server, a server not UP in the window, or no series is an error;
 - health routing (fault): the paused replica marked down and sent nothing after the detection allowance
   passes; requests still sent to it fail (whether or not HAProxy marked it down); no load, never marked down
-  without a request, or a target that is not a server of the backend is an error;
+  without a request, a target that is not a server of the backend, or a fault window shorter than the
+  detection allowance is an error;
 - health routing (recovery): requests reach it again after the return allowance passes; none while the
-  others get some fails; no load at all is an error.
+  others get some fails; no load at all, or a recovery shorter than the return allowance, is an error.
 """
 
 from __future__ import annotations
@@ -188,6 +189,19 @@ def test_no_load_during_the_fault_or_after_is_an_error() -> None:
     )
     assert check(finding, "health routing (recovery)")[0] == "error"
     assert finding.status == "error"
+
+
+def test_allowances_longer_than_their_windows_are_an_error() -> None:
+    # the fault window lasts 60 s and the recovery 45 s: nothing is left to count after the allowances
+    finding = judge(Backend(), LoadBalancingParams(backend="search", detection=61, return_within=46))
+    assert check(finding, "health routing (fault)") == (
+        "error",
+        "the fault window is shorter than the detection allowance (61 s)",
+    )
+    assert check(finding, "health routing (recovery)") == (
+        "error",
+        "the recovery window is shorter than the return allowance (46 s)",
+    )
 
 
 def test_a_replica_never_marked_down_that_got_no_request_is_an_error() -> None:
