@@ -60,11 +60,14 @@ FAULT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     # `fraction_of_limit`, `ramp` (a duration); `workers`, `load` (percent)
     "memory_pressure": ("bytes", "fraction_of_limit", "ramp"),
     "cpu_pressure": ("workers", "load"),
-    # the target cut from a network (harness/faults/partition.py): `network` or `keep_network` (names)
+    # the target cut from a network (harness/faults/partition.py): `network` or `keep_network` (names),
+    # `mode` (disconnect or drop)
     "partition": (),
 }
 BURST_KINDS: tuple[FaultKind, ...] = ("ollama_load", "http_burst")
 PARTITION: FaultKind = "partition"
+PartitionMode = Literal["disconnect", "drop"]
+PARTITION_MODES: tuple[PartitionMode, ...] = get_args(PartitionMode)
 BURST_LIMITS: dict[str, float] = {
     "concurrency": 64,
     "requests": 2000,
@@ -172,6 +175,9 @@ class FaultSpec:
     """partition: the network the target is cut from."""
     keep_network: str | None = None
     """partition: the one network the target keeps; it is cut from all its others."""
+    mode: PartitionMode = "disconnect"
+    """partition: ``disconnect`` from the network (its name no longer resolves), or ``drop`` every packet
+    on the target's interface there (the name still resolves; nothing answers, as across a cut link)."""
 
     def attribute(self, name: str, default: float | None = None) -> float | None:
         return dict(self.attributes).get(name, default)

@@ -18,6 +18,7 @@ from harness.catalogue.model import (
     FAULT_ATTRIBUTES,
     FAULT_KINDS,
     PARTITION,
+    PARTITION_MODES,
     PRESSURE_KINDS,
     PRESSURE_LIMITS,
     STREAMS,
@@ -29,6 +30,7 @@ from harness.catalogue.model import (
     LoadLevel,
     Measurement,
     Objective,
+    PartitionMode,
     PrometheusSettings,
     Scenario,
     WindowDurations,
@@ -239,9 +241,12 @@ def _fault(node: Fields) -> FaultSpec:
     allowed = FAULT_ATTRIBUTES[kind]
     models, path, counter = _burst_names(node, kind) if kind in BURST_KINDS else ((), None, None)
     network, keep_network = _partition_networks(node, kind)
+    mode = _partition_mode(node, kind)
     attributes = []
     for key in list(node.node):
-        if key in ("kind", "target", "stream", "models", "path", "proof_counter", "network", "keep_network"):
+        if key in (
+            "kind", "target", "stream", "models", "path", "proof_counter", "network", "keep_network", "mode"
+        ):
             continue
         if key not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
@@ -271,7 +276,9 @@ def _fault(node: Fields) -> FaultSpec:
             "bytes" if node.has("bytes") else None, "give exactly one of bytes and fraction_of_limit"
         )
     node.finish()
-    return FaultSpec(kind, target, tuple(attributes), stream, models, path, counter, network, keep_network)
+    return FaultSpec(
+        kind, target, tuple(attributes), stream, models, path, counter, network, keep_network, mode
+    )
 
 
 def _partition_networks(node: Fields, kind: str) -> tuple[str | None, str | None]:
@@ -286,6 +293,13 @@ def _partition_networks(node: Fields, kind: str) -> tuple[str | None, str | None
             "network" if node.has("network") else None, "give exactly one of network and keep_network"
         )
     return node.string("network", None), node.string("keep_network", None)
+
+
+def _partition_mode(node: Fields, kind: str) -> PartitionMode:
+    """A partition's ``mode``: ``disconnect`` (the default) or ``drop``."""
+    if node.has("mode") and kind != PARTITION:
+        raise node.error("mode", f"only partition has a mode, not {kind}")
+    return node.choice("mode", PARTITION_MODES, "disconnect") if kind == PARTITION else "disconnect"
 
 
 def _pressure_number(node: Fields, key: str) -> float:

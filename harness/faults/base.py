@@ -47,9 +47,13 @@ class FaultRecord:
     networks: tuple[str, ...] = ()
     """Partitions: each network the target was cut from with its aliases there (``name=alias,alias``), so
     that a crashed run's partition is healed with the names the stack resolves."""
+    rules: tuple[str, ...] = ()
+    """Partitions by packet drop: each firewall rule put in the target's network namespace
+    (``network:chain:interface``), so that a crashed run's rules are deleted, exactly those."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "networks", tuple(self.networks))  # a journal read back gives a list
+        object.__setattr__(self, "rules", tuple(self.rules))
 
 
 class Fault(Protocol):

@@ -80,6 +80,7 @@ def build_fault(
             stack.project.name,
             network=spec.network,
             keep_network=spec.keep_network,
+            mode=spec.mode,
         )
     family, _, name = spec.kind.partition("_")
     if family == "container" and name in CONTAINER_ACTIONS:

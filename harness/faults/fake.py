@@ -349,3 +349,60 @@ class _FakeImages:
         if name != IMAGE.image:
             raise docker.errors.ImageNotFound(f"No such image: {name}")
         return type("Image", (), {"labels": {INPUTS_LABEL: inputs_hash(IMAGE)}})()
+
+
+class FakeNetns:
+    """Containers' network namespaces as ``ip -o link show`` and ``iptables`` show them, by main pid: ``add``
+    gives a pid its interfaces (name -> MAC); ``rules`` lists what iptables would (``-A CHAIN ...``), newest
+    first. ``remote`` refuses every pid as not this host's; ``inert`` accepts ``-I``/``-D`` and changes
+    nothing; ``failing`` names iptables operations (``-I``, ``-D``) that exit non-zero. ``calls`` lists the
+    commands, by pid."""
+
+    def __init__(self) -> None:
+        self.links: dict[int, dict[str, str]] = {}
+        self.rules: dict[int, list[str]] = {}
+        self.calls: list[tuple[int, tuple[str, ...]]] = []
+        self.remote = False
+        self.inert = False
+        self.failing: set[str] = set()
+
+    def add(self, container: FakeContainer, pid: int, **links: str) -> None:
+        """``container``'s main process is ``pid``, its namespace holding ``links`` (name=MAC)."""
+        container.attrs["State"]["Pid"] = pid
+        self.links[pid] = dict(links)
+        self.rules[pid] = []
+
+    def run(self, container_id: str, pid: int, argv: Sequence[str]) -> str:
+        from harness.faults.base import FaultError, FaultRefused
+
+        if self.remote:
+            raise FaultRefused(f"process {pid} of container {container_id[:12]} is not on this host")
+        self.calls.append((pid, tuple(argv)))
+        if pid not in self.links:
+            raise FaultError(f"nsenter: cannot open /proc/{pid}/ns/net: No such file or directory")
+        if list(argv[:3]) == ["ip", "-o", "link"]:
+            lines = [
+                "1: lo: <LOOPBACK,UP> mtu 65536 \\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00"
+            ]
+            lines += [
+                f"{n}: {name}@if{n + 100}: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP "
+                f"\\    link/ether {mac} brd ff:ff:ff:ff:ff:ff link-netnsid 0"
+                for n, (name, mac) in enumerate(self.links[pid].items(), start=2)
+            ]
+            return "\n".join(lines) + "\n"
+        operation, chain, rest = argv[1], argv[2], list(argv[3:])
+        rules = self.rules[pid]
+        if operation == "-S":
+            return "\n".join([f"-P {chain} ACCEPT", *(r for r in rules if r.split()[1] == chain)]) + "\n"
+        if operation in self.failing:
+            raise FaultError(f"iptables {operation} exited 1: iptables: Bad rule")
+        rule = " ".join(["-A", chain, *rest])
+        if self.inert:
+            return ""
+        if operation == "-I":
+            rules.insert(0, rule)
+        elif operation == "-D":
+            if rule not in rules:
+                raise FaultError("iptables -D exited 1: Bad rule (does a matching rule exist in that chain?)")
+            rules.remove(rule)
+        return ""
