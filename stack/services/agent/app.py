@@ -46,6 +46,8 @@ POISON_PREFIX = "poison:"
 """A queued task whose input starts with this is one the consumer cannot process: it rejects it without
 requeue, so the queue dead-letters it (the load marks a few, rule 3.3)."""
 DEGRADED = "degraded"
+MEMORY_ENTRY_CHARS = 200
+"""Of an input and of its answer, what an agent's memory keeps."""
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -415,32 +417,61 @@ class Agent:
             cache_usable = self.redis is not None and self.cfg.cache_enabled
             lookup = "disabled"  # CACHE_ENABLED=false: never looked up, never written (mutant no-cache)
             failed: DependencyError | None = None
-            if self.redis is not None and cache_usable:
+
+            async def look_up() -> None:
+                nonlocal cached, cache_usable, lookup, failed
+                if self.redis is None or not cache_usable:
+                    return
                 redis, redis_guard = self.redis
                 try:
                     cached = await redis_guard.call(lambda: redis.get(key))
                     lookup = "miss" if cached is None else "hit"
                 except DependencyError as exc:
                     cache_usable, lookup, failed = False, "error", exc
-            if self.redis is not None:
-                self.metrics.cache_requests.labels(lookup).inc()
-            if failed is not None:  # after counting: with fallbacks off it raises, failing the task
-                degrade(failed)
-            if cached is not None:
-                text = cached
-            elif self.ollama is None:
-                text = f"{self.cfg.agent_name} processed {len(task.text)} chars"
-            else:
-                ollama, ollama_guard = self.ollama
-                try:
-                    text = await ollama_guard.call(lambda: ollama.generate(task.text))
-                except DependencyError as exc:
-                    degrade(exc)
-                    text = DEGRADED
+
+            # The memory is read while the cache is looked up: one wait, not two, when Redis is slow. Only a
+            # miss uses it; on a hit its read ends unused (not cancelled: a command cancelled mid-reply can
+            # leave the connection out of step).
+            memory = self._memory()
+            recalled = asyncio.ensure_future(self._recall(memory)) if memory else None
+            try:
+                await look_up()
+                if self.redis is not None:
+                    self.metrics.cache_requests.labels(lookup).inc()
+                if failed is not None:  # after counting: with fallbacks off it raises, failing the task
+                    degrade(failed)
+                if cached is not None:
+                    text = cached
+                elif self.ollama is None:
+                    text = f"{self.cfg.agent_name} processed {len(task.text)} chars"
+                else:
+                    context: list[str] = []
+                    if recalled is not None:
+                        try:
+                            context = await recalled
+                        except DependencyError as exc:
+                            degrade(exc)
+                    prompt = "\n".join([*reversed(context), task.text])
+                    ollama, ollama_guard = self.ollama
+                    try:
+                        text = await ollama_guard.call(lambda: ollama.generate(prompt))
+                    except DependencyError as exc:
+                        degrade(exc)
+                        text = DEGRADED
+            finally:
+                if recalled is not None:
+                    recalled.add_done_callback(_unused)
             if self.redis is not None and cache_usable and cached is None and text != DEGRADED:
                 redis, redis_guard = self.redis
                 try:
                     await redis_guard.call(lambda: redis.set(key, text))
+                except DependencyError as exc:
+                    degrade(exc)
+            if memory and cached is None and text != DEGRADED:
+                try:
+                    await self._remember(
+                        memory, f"{task.text[:MEMORY_ENTRY_CHARS]} -> {text[:MEMORY_ENTRY_CHARS]}"
+                    )
                 except DependencyError as exc:
                     degrade(exc)
             if self.postgres is not None:
@@ -471,6 +502,24 @@ class Agent:
         text, from_cache = mine.result()
         peers = tuple(a.result() for a in asked)
         return TaskResult(task_id, text, tuple(dict.fromkeys(fallbacks)), peers, from_cache)
+
+    def _memory(self) -> str | None:
+        """The Redis key of the agent's memory of recent exchanges; None without one (no Redis, no model,
+        MEMORY_TURNS=0)."""
+        if self.redis is None or self.ollama is None or self.cfg.memory_turns <= 0:
+            return None
+        return f"agent:memory:{self.cfg.agent_name}"
+
+    async def _recall(self, memory: str) -> list[str]:
+        """The newest exchanges, newest first, through the Redis breaker; raises DependencyError."""
+        assert self.redis is not None
+        redis, guard = self.redis
+        return await guard.call(lambda: redis.recent(memory, self.cfg.memory_turns))
+
+    async def _remember(self, memory: str, entry: str) -> None:
+        assert self.redis is not None
+        redis, guard = self.redis
+        await guard.call(lambda: redis.remember(memory, entry, self.cfg.memory_turns))
 
     async def _store(self, task_id: str, source: str, text: str, *, result: str) -> None:
         """One task row in Postgres, through its breaker; raises DependencyError."""
@@ -800,6 +849,12 @@ async def _read_task(request: web.Request) -> TaskInput:
     ):
         raise BadRequest(f'"ttl_ms" must be an integer 1-{MESSAGE_TTL_MS} (the queue\'s own TTL)')
     return TaskInput(text, model, priority, ttl_ms)
+
+
+def _unused(task: asyncio.Future[Any]) -> None:
+    """A call whose result is not needed: its failure is already counted by its guard."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _settled(message: aiormq.abc.DeliveredMessage, counter: Counter) -> None:

@@ -73,6 +73,9 @@ class Config:
     """TRACE_PROPAGATION=false sends calls a fresh trace id: rule 7.3 broken (mutant trace-id-dropped)."""
     cache_enabled: bool = True
     """CACHE_ENABLED=false never looks a result up in Redis nor writes one: rule 8.3 broken (mutant no-cache)."""
+    memory_turns: int = 3
+    """The agent's recent exchanges kept in Redis (MEMORY_TURNS) and given to the model before each new
+    input: read as the cache is looked up, written after the answer (0: no memory)."""
 
     @property
     def timeout(self) -> float | None:
@@ -120,6 +123,7 @@ class Config:
             log_format=r.choice("LOG_FORMAT", "json", ("json", "text")),
             trace_propagation=r.boolean("TRACE_PROPAGATION", True),
             cache_enabled=r.boolean("CACHE_ENABLED", True),
+            memory_turns=r.integer("MEMORY_TURNS", 3, minimum=0),
             queue_priority=r.boolean("QUEUE_PRIORITY", True),
             queue_dead_letter=r.boolean("QUEUE_DEAD_LETTER", True),
             queue_consume=_queue_consume(r.choice("QUEUE_CONSUME", "auto", ("auto", "true", "false")), env),

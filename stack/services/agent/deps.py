@@ -84,6 +84,17 @@ class RedisCache:
     async def set(self, key: str, value: str) -> None:
         await self._connection().set(key, value, ex=self.TTL_S)
 
+    async def recent(self, key: str, count: int) -> list[str]:
+        """The newest ``count`` entries of a list (an agent's memory), newest first."""
+        values = await self._connection().lrange(key, 0, count - 1)
+        return [v.decode("utf-8", "replace") for v in values]
+
+    async def remember(self, key: str, entry: str, keep: int) -> None:
+        """``entry`` pushed on a list that keeps its newest ``keep`` entries, in one round trip."""
+        async with self._connection().pipeline(transaction=True) as pipe:
+            pipe.lpush(key, entry).ltrim(key, 0, keep - 1).expire(key, self.TTL_S)
+            await pipe.execute()
+
     async def ping(self) -> None:
         await self._connection().ping()
 
