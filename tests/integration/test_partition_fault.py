@@ -1,6 +1,8 @@
 """The partition fault on the real engine, on throwaway sleepers (project "partitiontest"): cut from one
 network or from all but one, proven from the engine; reconnected with its aliases, so its neighbour resolves
-it by service name again; a partition a killed run left is healed by `harness clean` from the journal."""
+it by service name again; a partition a killed run left is healed by `harness clean` from the journal. With
+`mode: drop` alpha stays on "back", its name resolves and nothing answers, and the rules are deleted at revert
+or by `harness clean`."""
 
 from __future__ import annotations
 
@@ -89,3 +91,43 @@ def test_a_partition_left_by_a_killed_run_is_healed_by_clean(stack: Stack, tmp_p
     assert cleaned.returncode == 0, cleaned.stderr
     assert "cleaned: reverted partition service alpha" in cleaned.stdout
     assert networks(stack, "alpha") == {"front", "back"} and beta_resolves_alpha(stack)
+
+
+def beta_reaches_alpha(stack: Stack) -> bool:
+    """Whether alpha answers beta on "back" within 2 s: a connection to port 9, where nothing listens, is
+    refused at once when packets flow; when they are dropped, nothing answers (timeout exits 124)."""
+    probe = ["timeout", "2", "bash", "-c", "exec 3<>/dev/tcp/alpha/9"]
+    return stack.container("beta").exec_run(probe).exit_code != 124
+
+
+def test_drop_mode_keeps_the_name_and_drops_the_packets(stack: Stack, tmp_path: Path) -> None:
+    assert beta_reaches_alpha(stack)
+    fault = build_fault(FaultSpec("partition", "alpha", network="back", mode="drop"), stack, NO_PROXY)
+    with applied(fault, Journal(tmp_path / "j.json")):
+        assert fault.in_force() and networks(stack, "alpha") == {"front", "back"}
+        assert beta_resolves_alpha(stack)  # still on the network: its name resolves
+        assert not beta_reaches_alpha(stack)  # and nothing answers
+    assert not fault.in_force() and beta_reaches_alpha(stack)
+
+
+def test_drop_rules_left_by_a_killed_run_are_deleted_by_clean(stack: Stack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json")
+    fault = build_fault(FaultSpec("partition", "alpha", network="back", mode="drop"), stack, NO_PROXY)
+    journal.add(fault.record(), pid=99999, since=0.0)  # the run died with the rules in force
+    fault.inject()
+    assert not beta_reaches_alpha(stack)
+    (tmp_path / "slas.yaml").write_text(SLAS)
+    cleaned = subprocess.run(
+        [
+            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
+            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy", "--journal", str(journal.path)),
+        ],
+        cwd=REPO,
+        env={**os.environ, STATE_DIR_ENV: str(tmp_path / "state")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert "cleaned: reverted partition service alpha" in cleaned.stdout
+    assert not fault.in_force() and beta_reaches_alpha(stack)
