@@ -244,9 +244,7 @@ def _fault(node: Fields) -> FaultSpec:
     mode = _partition_mode(node, kind)
     attributes = []
     for key in list(node.node):
-        if key in (
-            "kind", "target", "stream", "models", "path", "proof_counter", "network", "keep_network", "mode"
-        ):
+        if key in _FAULT_KEYS:
             continue
         if key not in allowed:
             expected = ", ".join(allowed) if allowed else "none"
@@ -279,6 +277,20 @@ def _fault(node: Fields) -> FaultSpec:
     return FaultSpec(
         kind, target, tuple(attributes), stream, models, path, counter, network, keep_network, mode
     )
+
+
+_FAULT_KEYS = (
+    "kind",
+    "target",
+    "stream",
+    "models",
+    "path",
+    "proof_counter",
+    "network",
+    "keep_network",
+    "mode",
+)
+"""A fault's keys that are not numeric attributes."""
 
 
 def _partition_networks(node: Fields, kind: str) -> tuple[str | None, str | None]:
