@@ -1,8 +1,9 @@
 """The ports the stack's containers publish on the host, read from the engine while the run goes on.
 
 ``PortSource`` is the port the ``gateway`` analyzer reads through (rule 3.2: only the gateway is an entry
-point); ``EnginePortSource`` the adapter over the docker SDK: every running container of one Compose project,
-its ``NetworkSettings.Ports`` (what the engine bound, not what a compose file asked for). Read-only.
+point); ``EnginePortSource`` the adapter over the docker SDK: every running container of one Compose project
+(and the containers that publish for it), its ``NetworkSettings.Ports`` (what the engine bound, not what a
+compose file asked for). Read-only.
 """
 
 from __future__ import annotations
@@ -43,15 +44,22 @@ class PortSource(Protocol):
 
 
 class EnginePortSource:
-    def __init__(self, client: DockerClient, project: str) -> None:
+    """``publishers``: the label (``key=value``) of containers outside the project that publish ports for its
+    services, each naming the service in the Compose service label (the Swarm driver's loopback bridges)."""
+
+    def __init__(self, client: DockerClient, project: str, publishers: str | None = None) -> None:
         self._client = client
         self._project = project
+        self._filters = [f"{PROJECT_LABEL}={project}"] + ([publishers] if publishers else [])
 
     def published(self) -> tuple[PublishedPort, ...]:
         try:
             # Running ones only: a stopped container publishes nothing, whatever it would bind.
-            labels = [f"{PROJECT_LABEL}={self._project}"]
-            found = self._client.containers.list(all=False, filters={"label": labels})
+            found = [
+                container
+                for label in self._filters
+                for container in self._client.containers.list(all=False, filters={"label": [label]})
+            ]
             return tuple(p for container in found for p in _ports(container.name, container.attrs))
         except _UNREADABLE as exc:
             raise MeasurementError(

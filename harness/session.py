@@ -185,5 +185,5 @@ class HarnessSession:
             run_id=self.run_id,
             bring_up=bring_up,
             logs=EngineLogSource(stack.client, stack.project.name),
-            ports=EnginePortSource(stack.client, stack.project.name),
+            ports=EnginePortSource(stack.client, stack.project.name, stack.publishers),
         )

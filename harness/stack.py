@@ -52,6 +52,9 @@ def _say(message: str) -> None:
 class Stack:
     """A Compose project driven through the CLI, observed through the Docker API."""
 
+    publishers: str | None = None
+    """The label of containers outside the project that publish ports for its services (harness.ports)."""
+
     def __init__(self, compose: Compose, project: Project, client: docker.DockerClient | None = None) -> None:
         self.compose = compose
         self.project = project

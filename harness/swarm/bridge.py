@@ -9,8 +9,10 @@ connection to the service by name. The host's clients (load, faults, Prometheus 
 ``127.0.0.1:port`` as under Compose.
 
 Bridges carry ``harness.swarm.bridge=<project>`` (not the Compose project label: they are no service of
-the stack, so the analyzers and the stack's exporter do not see them), a memory and CPU limit, no
-capabilities and a read-only root; the take-down and the sweep remove them by that label.
+the stack, so the analyzers and the stack's exporter do not see them) and the Compose service label of the
+service they publish for (the gateway analyzer's port source, given their label, counts the port as that
+service's), a memory and CPU limit, no capabilities and a read-only root; the take-down and the sweep remove
+them by that label.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import requests
 
 from harness.errors import StackError
 from harness.images import ImageBuild, build_images
+from harness.stack import SERVICE_LABEL
 from harness.swarm.stackfile import Published
 
 BRIDGE_LABEL = "harness.swarm.bridge"
@@ -50,6 +53,8 @@ class Bridges:
     def __init__(self, client: BridgeEngine, project: str, build: bool = True) -> None:
         self.client = client
         self.project = project
+        self.label = f"{BRIDGE_LABEL}={project}"
+        """What every bridge of the project carries (``key=value``)."""
         self.build = build
 
     def prepare(self) -> None:
@@ -72,7 +77,8 @@ class Bridges:
                     IMAGE.image,
                     [str(port.target), port.service, str(port.target)],
                     name=name,
-                    labels={BRIDGE_LABEL: self.project},
+                    # The service's label too, so the gateway analyzer counts its port as the service's.
+                    labels={BRIDGE_LABEL: self.project, SERVICE_LABEL: port.service},
                     ports={f"{port.target}/tcp": (port.host_ip, port.host_port)},
                     detach=True,
                     mem_limit="64m",
@@ -90,15 +96,13 @@ class Bridges:
         return started
 
     def names(self) -> list[str]:
-        found = self.client.containers.list(all=True, filters={"label": f"{BRIDGE_LABEL}={self.project}"})
+        found = self.client.containers.list(all=True, filters={"label": self.label})
         return [c.name for c in found]
 
     def remove(self) -> list[str]:
         """Remove every bridge of the project; their names."""
         removed = []
-        for container in self.client.containers.list(
-            all=True, filters={"label": f"{BRIDGE_LABEL}={self.project}"}
-        ):
+        for container in self.client.containers.list(all=True, filters={"label": self.label}):
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:

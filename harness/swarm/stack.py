@@ -66,6 +66,7 @@ class SwarmStack(Stack):
         self.cli = cli
         self.mode = mode or SwarmMode(cli)
         self.bridges = bridges or Bridges(self.client, project.name)
+        self.publishers = self.bridges.label
         self._file: StackFile = stack_file(model, project.name, ())
         self.pinner = Pinner(self.client, project.name, lambda: self._file.updates, say=_say)
 

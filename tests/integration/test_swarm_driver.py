@@ -17,6 +17,7 @@ import pytest
 from harness.catalogue.model import FaultSpec
 from harness.faults import build_fault
 from harness.images import build_images
+from harness.ports import EnginePortSource
 from harness.swarm.bridge import IMAGE
 from harness.swarm.stack import SwarmStack
 
@@ -79,6 +80,9 @@ def test_phases_health_and_loopback_only_port(stack: SwarmStack) -> None:
     labels = stack.container("front").labels
     assert labels["com.docker.compose.project"] == "swarmtest"
     assert labels["com.docker.compose.service"] == "front"
+    # what the gateway analyzer reads: the bridge's port, counted as the service's, on loopback
+    published = EnginePortSource(stack.client, "swarmtest", stack.publishers).published()
+    assert [(p.service, p.host_ip, p.host_port) for p in published] == [("front", "127.0.0.1", PORT)]
 
 
 def test_a_killed_task_is_replaced_and_the_fault_reverted_on_the_service(stack: SwarmStack) -> None:

@@ -1,6 +1,6 @@
 """The engine's published ports (harness/ports.py), the read-only hook the gateway analyzer judges rule 3.2 by:
-running containers of the project only, the bindings the engine made (exposed-only ports are none), a failed
-read is a MeasurementError."""
+running containers of the project only (and those that publish for it, by their label), the bindings the engine
+made (exposed-only ports are none), a failed read is a MeasurementError."""
 
 from __future__ import annotations
 
@@ -63,6 +63,27 @@ def test_the_engine_source_lists_the_bindings_of_the_projects_running_containers
     assert [p.describe() for p in published[1:]] == [
         "gateway [::1]:8080->8080/tcp",
         "agent 0.0.0.0:10100->10100/tcp",
+    ]
+
+
+def test_containers_that_publish_for_the_project_count_as_the_service_they_name() -> None:
+    # the Swarm driver's bridges: not of the Compose project, labelled with the service they publish for
+    bridge = container(
+        "p-bridge-gateway-8080", "gateway", {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}
+    )
+    task = container("p_gateway.1.x", "gateway", None)
+
+    class ByLabel(FakeContainers):
+        def list(self, all: bool, filters: Mapping[str, Any]) -> list[FakeContainer]:
+            super().list(all, filters)
+            return [bridge] if filters["label"] == ["harness.swarm.bridge=p"] else [task]
+
+    containers = ByLabel([])
+    published = EnginePortSource(FakeClient(containers), "p", "harness.swarm.bridge=p").published()
+    assert published == (PublishedPort("gateway", "p-bridge-gateway-8080", "127.0.0.1", 8080, "8080/tcp"),)
+    assert containers.asked == [
+        (False, {"label": ["com.docker.compose.project=p"]}),
+        (False, {"label": ["harness.swarm.bridge=p"]}),
     ]
 
 
