@@ -292,7 +292,7 @@ class BurstFault:
         if not state.get("Running") or state.get("Paused"):
             raise FaultRefused(f"cannot send {self.describe()}: the target is {state.get('Status')}")
         network, address = self._network(attrs)
-        port = self.plan.port or _exposed_port(self.target, attrs)
+        port = self.plan.port or _target_port(self.target, attrs)
         project = (attrs.get("Config", {}).get("Labels") or {}).get(PROJECT_LABEL, "")
         labels = {
             HELPER_LABEL: HELPER,
@@ -343,13 +343,20 @@ class BurstFault:
             raise FaultError(f"reverting {self.describe()}: the helper is still there")
 
 
-def _exposed_port(target: str, attrs: Mapping[str, Any]) -> int:
-    ports = sorted(attrs.get("Config", {}).get("ExposedPorts") or {})
-    if len(ports) != 1:
-        raise FaultError(
-            f"{target} exposes {len(ports)} ports ({', '.join(ports) or 'none'}): give the burst a port"
-        )
-    return int(ports[0].split("/", 1)[0])
+def _target_port(target: str, attrs: Mapping[str, Any]) -> int:
+    """The one port the target exposes, else the one its ``PORT`` variable names (rule 5.3). Swarm drops
+    ``expose``: a task's container exposes only what its image does."""
+    config = attrs.get("Config", {})
+    ports = sorted(config.get("ExposedPorts") or {})
+    if len(ports) == 1:
+        return int(ports[0].split("/", 1)[0])
+    named = [v.split("=", 1)[1] for v in config.get("Env") or () if v.startswith("PORT=")]
+    if named and named[-1].isdigit():
+        return int(named[-1])
+    raise FaultError(
+        f"{target} exposes {len(ports)} ports ({', '.join(ports) or 'none'}) and sets no PORT: "
+        "give the burst a port"
+    )
 
 
 @dataclass(frozen=True, slots=True)

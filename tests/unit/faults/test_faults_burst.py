@@ -141,6 +141,20 @@ def test_the_port_must_be_given_when_the_target_exposes_several() -> None:
     assert helpers.started["h1"][1]["port"] == 10003
 
 
+def test_without_one_exposed_port_the_targets_port_variable_names_it() -> None:
+    # a Swarm task's container: the stack file's `expose` is dropped, PORT is still set (rule 5.3)
+    for ports in ((), ("10002/tcp", "10003/tcp")):
+        helpers = FakeHelpers(ROSE)
+        container = target(ports=ports)
+        container.attrs["Config"]["Env"] = ["PATH=/usr/bin", "PORT=10110"]
+        burst(helpers, container).inject()
+        assert helpers.started["h1"][1]["port"] == 10110
+    with pytest.raises(
+        FaultError, match=r"ollama exposes 0 ports \(none\) and sets no PORT: give the burst a port"
+    ):
+        burst(FakeHelpers(ROSE), target(ports=())).inject()
+
+
 def test_applied_journals_the_helper_by_name_and_reverts_on_an_interrupt(tmp_path) -> None:
     helpers = FakeHelpers(ROSE)
     journal = Journal(tmp_path / "journal.json")
