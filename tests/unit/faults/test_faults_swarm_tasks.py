@@ -10,6 +10,7 @@ import time
 import pytest
 
 from harness.catalogue.model import FaultSpec
+from harness.faults.base import FaultRefused
 from harness.faults.build import build_fault, restore_fault
 from harness.faults.container import ContainerFault
 from harness.faults.fake import FakeContainer, FakeEngine, FakeProject, FakeStack
@@ -170,3 +171,18 @@ def test_a_crash_loop_on_a_service_without_restart_is_refused() -> None:
     fault = CrashLoopFault("web", ServiceContainer(stack, "web"), kill=lambda cid, pid: None)
     with pytest.raises(FaultRefused, match="no restart policy"):
         fault.inject()
+
+
+def test_a_graceful_stop_waits_for_the_service_as_long_as_its_restart_delay_allows() -> None:
+    # measured under Swarm: a forced task not running 30 s after the stop, the policy's delay being 30 s
+    fault = build_fault(
+        FaultSpec("sigterm", "agent-summarizer"), FakeTaskStack("agent-summarizer"), "http://proxy"
+    )
+    assert fault.settle_timeout == 60.0
+    assert isinstance(fault.container, ServiceContainer) and fault.container.settle_timeout == 60.0
+
+
+def test_a_partition_by_disconnect_is_refused_under_swarm() -> None:
+    stack = FakeTaskStack("redis")
+    with pytest.raises(FaultRefused, match="by disconnect under Swarm: the service stays unreachable"):
+        build_fault(FaultSpec("partition", "redis", network="backend"), stack, "http://proxy")
