@@ -153,16 +153,35 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave the nightly-only scenarios out unless --nightly asks for them, and say so."""
-    if config.getoption("nightly"):
+    """Leave out the nightly-only scenarios unless --nightly asks for them, and the scenarios the chosen
+    driver does not run (their ``drivers``), and say so."""
+    driver = config.getoption("driver") or config.stash[_STATE].catalogue.defaults.driver
+    if not config.getoption("nightly"):
+        _leave_out(config, items, lambda s: s.nightly, "the nightly-only scenario(s) {}: --nightly runs them")
+    _leave_out(
+        config,
+        items,
+        lambda s: bool(s.drivers) and driver not in s.drivers,
+        f"the scenario(s) {{}}: slas.yaml runs them under another driver than {driver} (`drivers`)",
+    )
+
+
+def _leave_out(
+    config: pytest.Config, items: list[pytest.Item], unwanted: Callable[[Scenario], bool], said: str
+) -> None:
+    left = [item for item in items if (found := _scenario_of(item)) is not None and unwanted(found)]
+    if not left:
         return
-    nightly = [item for item in items if item.get_closest_marker("nightly")]
-    if not nightly:
-        return
-    config.hook.pytest_deselected(items=nightly)
-    items[:] = [item for item in items if item not in nightly]
-    names = ", ".join(item.callspec.id for item in nightly if isinstance(item, pytest.Function))
-    print(f"harness: left out the nightly-only scenario(s) {names}: --nightly runs them", file=sys.stderr)
+    config.hook.pytest_deselected(items=left)
+    items[:] = [item for item in items if item not in left]
+    names = ", ".join(item.callspec.id for item in left if isinstance(item, pytest.Function))
+    print(f"harness: left out {said.format(names)}", file=sys.stderr)
+
+
+def _scenario_of(item: pytest.Item) -> Scenario | None:
+    callspec = getattr(item, "callspec", None)
+    found = callspec.params.get("scenario") if callspec is not None else None
+    return found if isinstance(found, Scenario) else None
 
 
 class Chaos:

@@ -32,7 +32,8 @@ def _scenario_line(scenario: Scenario) -> str:
         fault = f"{scenario.fault.kind} {scenario.fault.target}" + (f" ({attributes})" if attributes else "")
     workers = f" over {load.workers} Locust workers" if load.workers > 1 else ""
     nightly = "; nightly only (--nightly)" if scenario.nightly else ""
-    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s{workers}{nightly}"
+    drivers = f"; {' or '.join(scenario.drivers)} driver only" if scenario.drivers else ""
+    return f"  {scenario.name}: {fault}; {timing}; load {load.users} users, {load.rate:g}/s{workers}{nightly}{drivers}"
 
 
 def summary(catalogue: Catalogue) -> str:

@@ -196,6 +196,8 @@ class Scenario:
     """Safeguards polled during the fault and recovery: one holding ends the scenario at once, aborted."""
     nightly: bool = False
     """Too long for every run (an idle window of minutes): run only when asked for (``harness run --nightly``)."""
+    drivers: tuple[str, ...] = ()
+    """The stack drivers it runs under (empty: every one); under another it is left out, said so."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ from harness.catalogue.model import (
     WindowDurations,
 )
 from harness.catalogue.reader import Fields, item_line, read_dataclass, show
-from harness.driver import read_driver
+from harness.driver import DRIVERS, read_driver
 from harness.errors import InputError
 from harness.labels import DEFAULT_LABELS, StackLabels
 from harness.lint.units import format_bytes, parse_bytes
@@ -209,6 +209,10 @@ def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
     if abort and fault is None:
         raise node.error("abort", "abort conditions guard a fault: this scenario has none")
     nightly = node.boolean("nightly", False)
+    drivers = node.strings("drivers", ())
+    unknown = [d for d in drivers if d not in DRIVERS]
+    if unknown or (node.has("drivers") and not drivers):
+        raise node.error("drivers", f"expected some of {', '.join(DRIVERS)}, got {list(drivers)!r}")
     node.finish()
     bounds = defaults.load_bounds
     if load.users > bounds.max_users:
@@ -228,7 +232,15 @@ def _scenario(name: str, node: Fields, defaults: Defaults) -> Scenario:
             f"runs {duration:g} s, over load_bounds.max_duration {bounds.max_duration:g} s",
         )
     return Scenario(
-        name, description, windows, load, fault, faulted or (fault.target if fault else None), abort, nightly
+        name,
+        description,
+        windows,
+        load,
+        fault,
+        faulted or (fault.target if fault else None),
+        abort,
+        nightly,
+        drivers,
     )
 
 
