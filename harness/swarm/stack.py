@@ -131,27 +131,40 @@ class SwarmStack(Stack):
         self.pin(services)
 
     def revive(self, service: str, timeout: float) -> bool:
-        """The service running again: Swarm's own restart awaited, or a new task forced when its policy
-        gave up; True if anything had to be done."""
+        """The service running again: Swarm's own restart awaited, or a new task forced once Swarm has
+        given up on it; True if anything had to be done."""
         if self._runs(service):
             return False
-        if not self._tasks(service):
-            # A new task by hand, not a restart by the policy: its container says so (the event tally
-            # counts it as a start, as Compose's `docker start`), with a value of its own so the tasks
-            # Swarm itself starts later are restarts again.
-            label = f"{REVIVED_LABEL}={time.time():.3f}"
-            name = f"{self.project.name}_{service}"
-            self.cli(
-                "service", "update", "--force", "--detach", "--container-label-add", label, name, timeout=60
-            )
+        forced = False
+
+        def back() -> bool:
+            nonlocal forced
+            if self._runs(service):
+                return True
+            # Asked again at each poll: a container stopped a moment ago still has its task desired
+            # running until Swarm notices the exit (measured: a graceful stop's revive right after it saw
+            # that task, forced nothing, and Swarm, whose policy does not restart an exit 0, ran nothing).
+            if not forced and not self._tasks(service):
+                self._force(service)
+                forced = True
+            return False
+
         wait_until(
-            lambda: self._runs(service),
+            back,
             timeout=timeout,
             interval=POLL_S,
             what=f"service {service} to run a task again",
             error=StackError,
         )
         return True
+
+    def _force(self, service: str) -> None:
+        """A new task by hand, not a restart by the policy: its container says so (the event tally counts it
+        as a start, as Compose's `docker start`), with a value of its own so the tasks Swarm itself starts
+        later are restarts again."""
+        label = f"{REVIVED_LABEL}={time.time():.3f}"
+        name = f"{self.project.name}_{service}"
+        self.cli("service", "update", "--force", "--detach", "--container-label-add", label, name, timeout=60)
 
     def _policy(self, service: str) -> dict[str, Any]:
         try:

@@ -1,5 +1,6 @@
 """SwarmStack's view of a service's tasks: a replacement waiting out the restart delay (desired ``ready``)
-is one Swarm means to run, so a revert waits for it instead of forcing a task by hand."""
+is one Swarm means to run, so a revert waits for it instead of forcing a task by hand; a task stopped a moment
+ago is still wanted until Swarm notices the exit, so the revive forces a task only once none is."""
 
 from __future__ import annotations
 
@@ -49,3 +50,30 @@ def test_the_newest_running_task_is_the_current_one_and_none_when_swarm_gave_up(
     assert running.current_id("web") == "b"
     gave_up = stack([task("shutdown", "2026-01-01T00:00:01Z", "a")])
     assert gave_up._tasks("web") == [] and gave_up.current_id("web") is None
+
+
+class Settling(SwarmStack):
+    """A task stopped a moment ago: desired running for ``notice`` polls, then given up (exit 0 under
+    on-failure); a forced task runs one poll after it is asked for."""
+
+    def __init__(self, notice: int) -> None:
+        super().__init__(None, Project("p", (), ()), {}, client=FakeClient([]), cli=self._cli)  # type: ignore[arg-type]
+        self.notice, self.polls, self.forced_at = notice, 0, None
+
+    def _cli(self, *args: str, **options: Any) -> str:
+        assert args[:3] == ("service", "update", "--force") and args[-1] == "p_web"
+        self.forced_at = self.polls
+        return ""
+
+    def _tasks(self, service: str) -> list[dict[str, Any]]:
+        return [task("running", "2026-01-01T00:00:01Z", "old")] if self.polls <= self.notice else []
+
+    def _runs(self, service: str) -> bool:
+        self.polls += 1
+        return self.forced_at is not None and self.polls > self.forced_at
+
+
+def test_a_revive_forces_a_task_once_swarm_has_noticed_the_exit_not_before() -> None:
+    settling = Settling(notice=3)
+    assert settling.revive("web", timeout=10) is True
+    assert settling.forced_at == 4  # the first poll past the `notice` ones: no task wanted any more
