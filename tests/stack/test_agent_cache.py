@@ -9,8 +9,9 @@ import re
 import socketserver
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import _paths  # noqa: F401  (puts stack/services on sys.path)
 import httpx
@@ -63,9 +64,12 @@ class FakeRedis(socketserver.ThreadingTCPServer):
         return b"+PONG\r\n" if name == "PING" else b"+OK\r\n"
 
 
+R = TypeVar("R", bound=FakeRedis)
+
+
 @contextmanager
-def fake_redis() -> Iterator[FakeRedis]:
-    server = FakeRedis()
+def serving(server: R) -> Iterator[R]:
+    """``server`` answering from a daemon thread for the block, shut down after."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -73,6 +77,10 @@ def fake_redis() -> Iterator[FakeRedis]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def fake_redis() -> AbstractContextManager[FakeRedis]:
+    return serving(FakeRedis())
 
 
 @contextmanager

@@ -11,13 +11,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from _services import Service, free_port, has_debian_runtime, service
-from test_agent_cache import FakeRedis, _Resp, agent
+from test_agent_cache import FakeRedis, agent, serving
 
 from agent.config import Config
 
@@ -95,17 +95,8 @@ class SilentServer:
         self.socket.close()
 
 
-@contextmanager
-def memory_redis() -> Iterator[MemoryRedis]:
-    server = MemoryRedis()
-    server.RequestHandlerClass = _Resp
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def memory_redis() -> AbstractContextManager[MemoryRedis]:
+    return serving(MemoryRedis())
 
 
 @contextmanager
