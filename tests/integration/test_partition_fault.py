@@ -71,11 +71,8 @@ def test_cut_from_all_but_one(stack: Stack, tmp_path: Path) -> None:
     assert networks(stack, "alpha") == {"front", "back"} and beta_resolves_alpha(stack)
 
 
-def test_a_partition_left_by_a_killed_run_is_healed_by_clean(stack: Stack, tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.json")
-    fault = build_fault(FaultSpec("partition", "alpha", network="back"), stack, NO_PROXY)
-    journal.add(fault.record(), pid=99999, since=0.0)  # the run died with the partition in force
-    fault.inject()
+def clean(journal: Journal, tmp_path: Path) -> None:
+    """`harness clean` as after a killed run, through its entry point: it must revert the journalled partition."""
     (tmp_path / "slas.yaml").write_text(SLAS)
     cleaned = subprocess.run(
         [
@@ -90,6 +87,14 @@ def test_a_partition_left_by_a_killed_run_is_healed_by_clean(stack: Stack, tmp_p
     )
     assert cleaned.returncode == 0, cleaned.stderr
     assert "cleaned: reverted partition service alpha" in cleaned.stdout
+
+
+def test_a_partition_left_by_a_killed_run_is_healed_by_clean(stack: Stack, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.json")
+    fault = build_fault(FaultSpec("partition", "alpha", network="back"), stack, NO_PROXY)
+    journal.add(fault.record(), pid=99999, since=0.0)  # the run died with the partition in force
+    fault.inject()
+    clean(journal, tmp_path)
     assert networks(stack, "alpha") == {"front", "back"} and beta_resolves_alpha(stack)
 
 
@@ -116,18 +121,5 @@ def test_drop_rules_left_by_a_killed_run_are_deleted_by_clean(stack: Stack, tmp_
     journal.add(fault.record(), pid=99999, since=0.0)  # the run died with the rules in force
     fault.inject()
     assert not beta_reaches_alpha(stack)
-    (tmp_path / "slas.yaml").write_text(SLAS)
-    cleaned = subprocess.run(
-        [
-            *(sys.executable, "-m", "harness", "clean", "--stack", str(FIXTURE), "--project-name", PROJECT),
-            *("--slas", str(tmp_path / "slas.yaml"), "--no-proxy", "--journal", str(journal.path)),
-        ],
-        cwd=REPO,
-        env={**os.environ, STATE_DIR_ENV: str(tmp_path / "state")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert cleaned.returncode == 0, cleaned.stderr
-    assert "cleaned: reverted partition service alpha" in cleaned.stdout
+    clean(journal, tmp_path)
     assert not fault.in_force() and beta_reaches_alpha(stack)
