@@ -75,7 +75,9 @@ class Stack:
         labels = [f"{PROJECT_LABEL}={self.project.name}"]
         if service:
             labels.append(f"{SERVICE_LABEL}={service}")
-        return self.client.containers.list(all=all, filters={"label": labels})
+        # ignore_removed: the SDK lists, then reads each container; one removed in between (Swarm replacing
+        # a task during the bring-up, measured) would fail the whole listing with a 404.
+        return self.client.containers.list(all=all, filters={"label": labels}, ignore_removed=True)
 
     def container(self, service: str) -> Container:
         found = self.containers(service)
