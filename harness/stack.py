@@ -165,7 +165,9 @@ class Stack:
     def leftovers(self, include_volumes: bool = True) -> Leftovers:
         label = {"label": f"{PROJECT_LABEL}={self.project.name}"}
         return Leftovers(
-            containers=tuple(c.name for c in self.client.containers.list(all=True, filters=label)),
+            containers=tuple(
+                c.name for c in self.client.containers.list(all=True, filters=label, ignore_removed=True)
+            ),
             networks=tuple(n.name for n in self.client.networks.list(filters=label)),
             volumes=tuple(v.name for v in self.client.volumes.list(filters=label)) if include_volumes else (),
         )
