@@ -155,7 +155,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out the nightly-only scenarios unless --nightly asks for them, and the scenarios the chosen
     driver does not run (their ``drivers``), and say so."""
-    driver = config.getoption("driver") or config.stash[_STATE].catalogue.defaults.driver
+    driver = _driver(config)
     if not config.getoption("nightly"):
         _leave_out(config, items, lambda s: s.nightly, "the nightly-only scenario(s) {}: --nightly runs them")
     _leave_out(
@@ -164,6 +164,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         lambda s: bool(s.drivers) and driver not in s.drivers,
         f"the scenario(s) {{}}: slas.yaml runs them under another driver than {driver} (`drivers`)",
     )
+
+
+def _driver(config: pytest.Config) -> str:
+    """--driver when given, else slas.yaml's ``defaults.driver``."""
+    return str(config.getoption("driver") or config.stash[_STATE].catalogue.defaults.driver)
 
 
 def _leave_out(
@@ -227,7 +232,7 @@ class Chaos:
                 keep_stack=self.config.getoption("keep_stack"),
                 allow_remote=self.config.getoption(ALLOW_DEST),
                 health_timeout=self.config.getoption("health_timeout"),
-                driver=self.config.getoption("driver") or self.state.catalogue.defaults.driver,
+                driver=_driver(self.config),
             )
             try:
                 self.state.session = self.state.exits.enter_context(session)
