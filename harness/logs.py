@@ -8,7 +8,7 @@ and a cap reached is said (``ServiceLogs.capped``), never hidden.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import docker.errors
 import requests
 
+from harness.containers import DockerClient, project_containers
 from harness.errors import MeasurementError
-from harness.stack import PROJECT_LABEL, SERVICE_LABEL
 
 _UNREADABLE = (docker.errors.DockerException, requests.RequestException)
 
@@ -60,24 +60,14 @@ class Container(Protocol):
     def logs(self, **options: Any) -> Iterable[bytes]: ...
 
 
-class Containers(Protocol):
-    def list(self, all: bool, filters: Mapping[str, Any]) -> list[Any]: ...
-
-
-class DockerClient(Protocol):
-    @property
-    def containers(self) -> Containers: ...
-
-
 class EngineLogSource:
     def __init__(self, client: DockerClient, project: str) -> None:
         self._client = client
         self._project = project
 
     def read(self, service: str, since: float, until: float, limit: LogLimit) -> ServiceLogs:
-        labels = [f"{PROJECT_LABEL}={self._project}", f"{SERVICE_LABEL}={service}"]
         try:
-            found: list[Container] = self._client.containers.list(all=True, filters={"label": labels})
+            found = project_containers(self._client, self._project, service)
         except _UNREADABLE as exc:
             raise MeasurementError(f"the engine does not list the containers of {service}: {exc}") from exc
         lines: list[LogLine] = []

@@ -15,9 +15,8 @@ from typing import Any, Protocol
 import docker.errors
 import requests
 
+from harness.containers import PROJECT_LABEL, SERVICE_LABEL, DockerClient, labelled
 from harness.errors import MeasurementError
-from harness.logs import DockerClient
-from harness.stack import PROJECT_LABEL, SERVICE_LABEL
 
 # Not harness.faults' DOCKER_ERRORS: the analyzers import this module, and harness.faults imports them.
 _UNREADABLE = (docker.errors.DockerException, requests.RequestException)
@@ -58,7 +57,7 @@ class EnginePortSource:
             found = [
                 container
                 for label in self._filters
-                for container in self._client.containers.list(all=False, filters={"label": [label]})
+                for container in labelled(self._client, label, running_only=True)
             ]
             return tuple(p for container in found for p in _ports(container.name, container.attrs))
         except _UNREADABLE as exc:

@@ -19,13 +19,12 @@ from docker.models.containers import Container
 
 from harness.bringup import ContainerStart, PhaseTiming, engine_instant
 from harness.compose import Compose, Project, default_project_name
+from harness.containers import PROJECT_LABEL, project_containers
 from harness.engine import ensure_engine
 from harness.errors import InputError, StackError
 from harness.labels import DEFAULT_LABELS, StackLabels
 
 DEFAULT_STACK = "stack/compose.yml"
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +71,7 @@ class Stack:
         return cls(compose, compose.load_project(labels))
 
     def containers(self, service: str | None = None, all: bool = True) -> list[Container]:
-        labels = [f"{PROJECT_LABEL}={self.project.name}"]
-        if service:
-            labels.append(f"{SERVICE_LABEL}={service}")
-        # ignore_removed: the SDK lists, then reads each container; one removed in between (Swarm replacing
-        # a task during the bring-up, measured) would fail the whole listing with a 404.
-        return self.client.containers.list(all=all, filters={"label": labels}, ignore_removed=True)
+        return project_containers(self.client, self.project.name, service, running_only=not all)
 
     def container(self, service: str) -> Container:
         found = self.containers(service)
@@ -165,9 +159,7 @@ class Stack:
     def leftovers(self, include_volumes: bool = True) -> Leftovers:
         label = {"label": f"{PROJECT_LABEL}={self.project.name}"}
         return Leftovers(
-            containers=tuple(
-                c.name for c in self.client.containers.list(all=True, filters=label, ignore_removed=True)
-            ),
+            containers=tuple(c.name for c in project_containers(self.client, self.project.name)),
             networks=tuple(n.name for n in self.client.networks.list(filters=label)),
             volumes=tuple(v.name for v in self.client.volumes.list(filters=label)) if include_volumes else (),
         )

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import docker
 import docker.errors
 
-from harness.events.tally import PROJECT_LABEL
+from harness.containers import PROJECT_LABEL, project_containers
 
 
 class EventStream(Protocol):
@@ -48,5 +48,4 @@ class DockerEngine:
             return None
 
     def containers(self, project: str) -> list[tuple[str, Mapping[str, Any]]]:
-        found = self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={project}"})
-        return [(c.id, c.attrs) for c in found]
+        return [(c.id, c.attrs) for c in project_containers(self.client, project)]

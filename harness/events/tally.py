@@ -42,8 +42,8 @@ from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
+from harness.containers import SERVICE_LABEL
+
 LABELS = ("container_label_com_docker_compose_project", "container_label_com_docker_compose_service")
 """cAdvisor's names for the two docker labels."""
 HEALTH_STATUSES = ("starting", "healthy", "unhealthy")

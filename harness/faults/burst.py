@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import docker
 import docker.errors
 
+from harness.containers import PROJECT_LABEL
 from harness.faults.base import FaultError, FaultRecord, FaultRefused
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, container_state
 from harness.images import ImageBuild, build_images
@@ -59,7 +60,6 @@ HELPER_LABEL = "harness.helper"
 HELPER = "burst"
 HELPER_PROJECT_LABEL = "harness.project"
 """A helper's label naming the compose project of its target (bursts and stress helpers)."""
-PROJECT_LABEL = "com.docker.compose.project"
 POLL_INTERVAL = 0.2
 PROOF: Mapping[BurstKind, tuple[str, ...]] = {
     "ollama_load": ("ollama_requests_inflight", "ollama_queue_depth"),

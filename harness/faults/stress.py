@@ -49,9 +49,10 @@ from typing import Any, Literal, Protocol
 import docker.errors
 
 from harness.catalogue.model import FaultSpec
+from harness.containers import PROJECT_LABEL
 from harness.errors import HarnessError
 from harness.faults.base import FaultError, FaultRecord, FaultRefused
-from harness.faults.burst import HELPER_LABEL, HELPER_PROJECT_LABEL, PROJECT_LABEL
+from harness.faults.burst import HELPER_LABEL, HELPER_PROJECT_LABEL
 from harness.faults.container import DOCKER_ERRORS, ContainerHandle, container_state
 from harness.images import INPUTS_LABEL, ImageBuild, build_images, inputs_hash
 from harness.lint.units import format_bytes, parse_cpuset

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 import docker.errors
 import requests
 
+from harness.containers import SERVICE_LABEL, labelled
 from harness.errors import StackError
 from harness.images import ImageBuild, build_images
-from harness.stack import SERVICE_LABEL
 from harness.swarm.stackfile import Published
 
 BRIDGE_LABEL = "harness.swarm.bridge"
@@ -96,13 +96,12 @@ class Bridges:
         return started
 
     def names(self) -> list[str]:
-        found = self.client.containers.list(all=True, filters={"label": self.label})
-        return [c.name for c in found]
+        return [c.name for c in labelled(self.client, self.label)]
 
     def remove(self) -> list[str]:
         """Remove every bridge of the project; their names."""
         removed = []
-        for container in self.client.containers.list(all=True, filters={"label": self.label}):
+        for container in labelled(self.client, self.label):
             try:
                 container.remove(force=True)
             except docker.errors.NotFound:

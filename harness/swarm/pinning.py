@@ -21,7 +21,7 @@ import docker
 import docker.errors
 import requests
 
-from harness.stack import PROJECT_LABEL, SERVICE_LABEL
+from harness.containers import PROJECT_LABEL, SERVICE_LABEL
 
 DOCKER_ERRORS = (docker.errors.DockerException, requests.RequestException)
 

@@ -30,11 +30,12 @@ from docker.models.containers import Container
 
 from harness.bringup import PhaseTiming
 from harness.compose import Compose, Project, default_project_name
+from harness.containers import PROJECT_LABEL
 from harness.engine import ensure_engine
 from harness.errors import StackError
 from harness.labels import DEFAULT_LABELS, StackLabels
 from harness.polling import wait_until
-from harness.stack import PROJECT_LABEL, Leftovers, Stack, _say, require_compose_files
+from harness.stack import Leftovers, Stack, _say, require_compose_files
 from harness.state import state_dir
 from harness.swarm.bridge import DOCKER_ERRORS, Bridges
 from harness.swarm.cli import DockerCli, docker_cli

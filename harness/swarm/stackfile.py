@@ -31,11 +31,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.containers import PROJECT_LABEL, SERVICE_LABEL
 from harness.errors import InputError
 from harness.lint.units import parse_bytes
 
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
 STACK_VERSION = "3.8"
 DROPPED = ("build", "container_name", "depends_on", "restart", "cpuset", "links", "expose")
 """Keys ``stack deploy`` ignores or refuses; ``expose`` says nothing on an overlay (every port is open)."""

@@ -29,7 +29,9 @@ class FakeContainers:
     asked: list[tuple[bool, Mapping[str, Any]]] = field(default_factory=list)
     broken: bool = False
 
-    def list(self, all: bool, filters: Mapping[str, Any]) -> list[FakeContainer]:
+    def list(
+        self, all: bool, filters: Mapping[str, Any], ignore_removed: bool = False
+    ) -> list[FakeContainer]:
         self.asked.append((all, filters))
         if self.broken:
             raise docker.errors.APIError("engine gone")
@@ -74,7 +76,9 @@ def test_containers_that_publish_for_the_project_count_as_the_service_they_name(
     task = container("p_gateway.1.x", "gateway", None)
 
     class ByLabel(FakeContainers):
-        def list(self, all: bool, filters: Mapping[str, Any]) -> list[FakeContainer]:
+        def list(
+            self, all: bool, filters: Mapping[str, Any], ignore_removed: bool = False
+        ) -> list[FakeContainer]:
             super().list(all, filters)
             return [bridge] if filters["label"] == ["harness.swarm.bridge=p"] else [task]
 

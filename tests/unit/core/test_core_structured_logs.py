@@ -263,7 +263,9 @@ class FakeContainers:
     found: list[FakeContainer]
     filters: list[Mapping[str, Any]] = field(default_factory=list)
 
-    def list(self, all: bool, filters: Mapping[str, Any]) -> list[FakeContainer]:
+    def list(
+        self, all: bool, filters: Mapping[str, Any], ignore_removed: bool = False
+    ) -> list[FakeContainer]:
         self.filters.append(filters)
         return self.found
 
