@@ -341,6 +341,17 @@ def test_run_history_option_is_checked_before_anything_runs(tmp_path: Path) -> N
     assert foreign.read_text() == "not a database"  # never written
 
 
+def test_a_run_session_has_no_warning_about_the_harness_itself(tmp_path: Path) -> None:
+    # `harness run` imports the package before pytest finds it as a plugin: without PYTEST_DONT_REWRITE in
+    # its docstring every run's summary ended on "Module already imported so cannot be rewritten; harness".
+    slas = tmp_path / "slas.yaml"
+    slas.write_text(SLAS + "load:\n  requests: [{name: health, path: /health}]\n")
+    reports = str(tmp_path / "reports")
+    result = harness("run", "--slas", str(slas), "--reports", reports, "--", "--collect-only", "-q")
+    assert "[baseline]" in result.stdout, result.stdout + result.stderr
+    assert "PytestAssertRewriteWarning" not in result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("argv", [("slas", "--schema"), ("lint", "stack/compose.yml", "--format", "json")])
 def test_a_reader_that_goes_away_is_no_traceback(argv: tuple[str, ...]) -> None:
     # `python -m harness slas --schema | head -1`: the pipe closes while the harness still writes.
