@@ -65,11 +65,26 @@ def _value(base: str, metric: str, *needles: str) -> float | None:
     return None
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+def _eventually(check: Callable[[], bool], timeout: float = 30.0, explain: Callable[[], str] = str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert time.monotonic() < deadline, f"condition not met in time {explain()}"
         time.sleep(0.25)
+
+
+def _exporter_view(base: str, name: str) -> str:
+    """What the exporter says of one container and of its own collections: why a wait ran out."""
+    states = [line for line in _lines(base, "container_state") if f'name="{name}"' in line]
+    own = [line for line in _own_lines(base) if not line.startswith("#")]
+    return f"(container_state of {name}: {states or 'none'}; exporter: {own})"
+
+
+def _own_lines(base: str) -> list[str]:
+    try:
+        text = httpx.get(f"{base}/metrics", timeout=2).text
+    except httpx.TransportError as exc:
+        return [f"/metrics unreadable: {exc}"]
+    return [line for line in text.splitlines() if line.startswith("exporter_")]
 
 
 def test_oom_paused_and_limits_are_exported(exporter: str, run_label: str) -> None:
@@ -119,7 +134,10 @@ def test_oom_paused_and_limits_are_exported(exporter: str, run_label: str) -> No
     assert (_value(exporter, "container_oom_events_total", name_hog) or 0) >= 1
     assert _value(exporter, "container_spec_memory_limit_bytes", name_hog) == 32 * 2**20
 
-    _eventually(lambda: _value(exporter, "container_state", f'name="{paused}"', 'state="paused"') == 1)
+    _eventually(
+        lambda: _value(exporter, "container_state", f'name="{paused}"', 'state="paused"') == 1,
+        explain=lambda: _exporter_view(exporter, paused),
+    )
     assert (_value(exporter, "container_memory_usage_bytes", f'name="{paused}"') or 0) > 0
 
     name_lim = f'name="{limited}"'
