@@ -252,7 +252,7 @@ class SwarmStack(Stack):
         self.pinner.stop()
         self.bridges.remove()
         if self.mode.state() == "active":
-            self.cli("stack", "rm", self.project.name, timeout=timeout * 4 + 60)
+            self._remove_stack(timeout * 4 + 60)
             wait_until(
                 lambda: not self.leftovers(include_volumes=False),
                 timeout=timeout * 4 + 60,
@@ -265,6 +265,24 @@ class SwarmStack(Stack):
                 volume.remove(force=True)
         self.mode.release()
         return self.leftovers(include_volumes=not keep_volumes)
+
+    def _remove_stack(self, timeout: float) -> None:
+        try:
+            self.cli("stack", "rm", self.project.name, timeout=timeout)
+        except StackError as exc:
+            # `stack rm` removes the services, then at once their networks: one still attached to a task that
+            # is shutting down is refused ("in use by task", seen in CI). Once the tasks' containers are gone,
+            # removing the stack again takes what is left.
+            if "in use by task" not in str(exc):
+                raise
+            wait_until(
+                lambda: not self.leftovers(include_volumes=False).containers,
+                timeout=timeout,
+                interval=POLL_S,
+                what=f"stack {self.project.name}'s containers to go",
+                error=StackError,
+            )
+            self.cli("stack", "rm", self.project.name, timeout=timeout)
 
     def leftovers(self, include_volumes: bool = True) -> Leftovers:
         left = super().leftovers(include_volumes)

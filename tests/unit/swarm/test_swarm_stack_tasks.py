@@ -1,12 +1,18 @@
 """SwarmStack's view of a service's tasks: a replacement waiting out the restart delay (desired ``ready``)
 is one Swarm means to run, so a revert waits for it instead of forcing a task by hand; a task stopped a moment
-ago is still wanted until Swarm notices the exit, so the revive forces a task only once none is."""
+ago is still wanted until Swarm notices the exit, so the revive forces a task only once none is. A take-down
+whose `stack rm` finds a network still in use by a task shutting down removes the stack again once the
+tasks are gone."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from harness.compose import Project
+from harness.errors import StackError
+from harness.stack import Leftovers
 from harness.swarm.stack import SwarmStack
 
 
@@ -77,3 +83,64 @@ def test_a_revive_forces_a_task_once_swarm_has_noticed_the_exit_not_before() -> 
     settling = Settling(notice=3)
     assert settling.revive("web", timeout=10) is True
     assert settling.forced_at == 4  # the first poll past the `notice` ones: no task wanted any more
+
+
+class FakeBridges:
+    label = "harness.swarm.bridge=p"
+
+    def remove(self) -> list[str]:
+        return []
+
+    def names(self) -> list[str]:
+        return []
+
+
+class FakeMode:
+    def state(self) -> str:
+        return "active"
+
+    def release(self) -> None:
+        return None
+
+
+class Removing(SwarmStack):
+    """`stack rm` refused once because a network is still in use by a task shutting down (``refusal``),
+    whose container goes after ``lingering`` polls."""
+
+    def __init__(self, refusal: str, lingering: int = 2) -> None:
+        super().__init__(
+            None,  # type: ignore[arg-type]
+            Project("p", (), ()),
+            {},
+            client=FakeClient([]),  # type: ignore[arg-type]
+            cli=self._cli,
+            mode=FakeMode(),  # type: ignore[arg-type]
+            bridges=FakeBridges(),  # type: ignore[arg-type]
+        )
+        self.refusal, self.lingering, self.removals, self.removed = refusal, lingering, 0, False
+
+    def _cli(self, *args: str, **options: Any) -> str:
+        assert args[:3] == ("stack", "rm", "p")
+        self.removals += 1
+        if self.removals == 1:
+            raise StackError(f"`docker stack rm p` failed: {self.refusal}")
+        self.removed = True
+        return ""
+
+    def leftovers(self, include_volumes: bool = True) -> Leftovers:
+        self.lingering -= 1
+        containers = ("p_web.1.x",) if self.lingering >= 0 else ()
+        return Leftovers(containers, () if self.removed else ("p_default",), ())
+
+
+def test_a_network_still_in_use_by_a_task_is_removed_once_the_tasks_are_gone() -> None:
+    removing = Removing("network n1 is in use by task t1failed to remove some resources from stack: p")
+    assert removing.down(keep_volumes=True) == Leftovers((), (), ())
+    assert removing.removals == 2 and removing.lingering < 0
+
+
+def test_any_other_refusal_of_stack_rm_is_raised() -> None:
+    removing = Removing("Error response from daemon: This node is not a swarm manager.")
+    with pytest.raises(StackError, match="not a swarm manager"):
+        removing.down(keep_volumes=True)
+    assert removing.removals == 1
