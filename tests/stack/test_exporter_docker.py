@@ -50,12 +50,20 @@ def exporter(run_label: str) -> Iterator[str]:
         yield running.base
 
 
-def _lines(base: str, name: str) -> list[str]:
+def _metrics(base: str) -> str | httpx.TransportError:
     try:
-        text = httpx.get(f"{base}/metrics", timeout=2).text
-    except httpx.TransportError:
-        return []
-    return [line for line in text.splitlines() if line.startswith(name + "{")]
+        return httpx.get(f"{base}/metrics", timeout=2).text
+    except httpx.TransportError as exc:
+        return exc
+
+
+def _lines(base: str, name: str) -> list[str]:
+    text = _metrics(base)
+    return (
+        []
+        if isinstance(text, Exception)
+        else [line for line in text.splitlines() if line.startswith(name + "{")]
+    )
 
 
 def _value(base: str, metric: str, *needles: str) -> float | None:
@@ -74,17 +82,13 @@ def _eventually(check: Callable[[], bool], timeout: float = 30.0, explain: Calla
 
 def _exporter_view(base: str, name: str) -> str:
     """What the exporter says of one container and of its own collections: why a wait ran out."""
-    states = [line for line in _lines(base, "container_state") if f'name="{name}"' in line]
-    own = [line for line in _own_lines(base) if not line.startswith("#")]
+    text = _metrics(base)
+    if isinstance(text, Exception):
+        return f"(/metrics unreadable: {text})"
+    lines = text.splitlines()
+    states = [line for line in lines if line.startswith("container_state{") and f'name="{name}"' in line]
+    own = [line for line in lines if line.startswith("exporter_")]
     return f"(container_state of {name}: {states or 'none'}; exporter: {own})"
-
-
-def _own_lines(base: str) -> list[str]:
-    try:
-        text = httpx.get(f"{base}/metrics", timeout=2).text
-    except httpx.TransportError as exc:
-        return [f"/metrics unreadable: {exc}"]
-    return [line for line in text.splitlines() if line.startswith("exporter_")]
 
 
 def test_oom_paused_and_limits_are_exported(exporter: str, run_label: str) -> None:
